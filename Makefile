@@ -1,0 +1,40 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+ORIENTATION := $(VENV)/bin/orientation
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export ORIENTATION_DB ?= $(CURDIR)/var/orientation.db
+
+.PHONY: setup db model run test bench check-contracts clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Build the database from data/ when missing or empty; apply pending migrations.
+db: setup
+	$(ORIENTATION) db init --load-if-empty
+
+# Train the situation classifier when its model file is missing (seconds, fixed seed).
+model: setup
+	$(ORIENTATION) nlu train --if-missing
+
+run: db model
+	$(ORIENTATION) serve --host $(HOST) --port $(PORT)
+
+test: setup model
+	$(PY) -m pytest
+
+bench: db model
+	$(PY) bench/run.py
+
+check-contracts: setup
+	$(PY) ../shared/tools/check_contracts.py http://$(HOST):$(PORT)
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

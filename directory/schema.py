@@ -1,0 +1,160 @@
+"""Versioned schema, shaped on Open Referral HSDS 3.0 plus local tables.
+
+HSDS tables: organization, service, phone, schedule, location, address,
+service_at_location, service_area, taxonomy_term, attribute. Local tables:
+commune, commune_alias, territory, territory_commune, source. Append a new
+migration for every change; never edit one that has shipped.
+"""
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+__all__ = ["migrations", "migrate"]
+
+migrations = Migrations("orientation.directory")
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE source (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            url TEXT,
+            date TEXT
+        );
+        CREATE TABLE commune (
+            insee TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            norm TEXT NOT NULL,
+            postal_codes TEXT NOT NULL,
+            arrondissement TEXT,
+            epci TEXT,
+            epci_name TEXT,
+            population INTEGER
+        );
+        CREATE INDEX commune_norm ON commune(norm);
+        CREATE TABLE commune_alias (
+            alias TEXT NOT NULL,
+            norm TEXT NOT NULL,
+            insee TEXT NOT NULL REFERENCES commune(insee) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            PRIMARY KEY (norm, insee)
+        );
+        -- Communes of other départements, only to tell "out of the area" from "unknown".
+        CREATE TABLE place_elsewhere (
+            norm TEXT NOT NULL,
+            name TEXT NOT NULL,
+            departement TEXT NOT NULL
+        );
+        CREATE INDEX place_elsewhere_norm ON place_elsewhere(norm);
+        CREATE TABLE territory (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            rank INTEGER NOT NULL,
+            assumption TEXT,
+            a_verifier INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE territory_commune (
+            territory_id TEXT NOT NULL REFERENCES territory(id) ON DELETE CASCADE,
+            insee TEXT NOT NULL REFERENCES commune(insee) ON DELETE CASCADE,
+            PRIMARY KEY (territory_id, insee)
+        ) WITHOUT ROWID;
+        CREATE INDEX territory_commune_insee ON territory_commune(insee, territory_id);
+        CREATE TABLE organization (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            description TEXT,
+            url TEXT
+        );
+        CREATE TABLE service (
+            id TEXT PRIMARY KEY,
+            organization_id TEXT REFERENCES organization(id),
+            name TEXT NOT NULL,
+            description TEXT NOT NULL,
+            url TEXT,
+            category TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'active',
+            visibility TEXT NOT NULL DEFAULT 'public' CHECK (visibility IN ('public', 'pro')),
+            cost TEXT,
+            emergency INTEGER NOT NULL DEFAULT 0,
+            access TEXT,
+            hours TEXT,
+            ages TEXT NOT NULL DEFAULT '',
+            roles TEXT NOT NULL DEFAULT '',
+            source_id TEXT REFERENCES source(id),
+            verified_on TEXT,
+            a_verifier INTEGER NOT NULL DEFAULT 0,
+            version INTEGER NOT NULL DEFAULT 1,
+            stems TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX service_category ON service(category);
+        CREATE TABLE phone (
+            id INTEGER PRIMARY KEY,
+            service_id TEXT NOT NULL REFERENCES service(id) ON DELETE CASCADE,
+            number TEXT NOT NULL,
+            type TEXT NOT NULL DEFAULT 'voice',
+            position INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX phone_service ON phone(service_id);
+        CREATE TABLE schedule (
+            id INTEGER PRIMARY KEY,
+            service_id TEXT NOT NULL REFERENCES service(id) ON DELETE CASCADE,
+            opening_hours TEXT NOT NULL
+        );
+        CREATE TABLE location (
+            id TEXT PRIMARY KEY,
+            organization_id TEXT REFERENCES organization(id),
+            name TEXT,
+            confidential INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE address (
+            id TEXT PRIMARY KEY,
+            location_id TEXT NOT NULL REFERENCES location(id) ON DELETE CASCADE,
+            address_1 TEXT,
+            city TEXT,
+            postal_code TEXT,
+            country TEXT NOT NULL DEFAULT 'FR'
+        );
+        CREATE TABLE service_at_location (
+            id TEXT PRIMARY KEY,
+            service_id TEXT NOT NULL REFERENCES service(id) ON DELETE CASCADE,
+            location_id TEXT NOT NULL REFERENCES location(id) ON DELETE CASCADE
+        );
+        CREATE TABLE service_area (
+            service_id TEXT NOT NULL REFERENCES service(id) ON DELETE CASCADE,
+            territory_id TEXT NOT NULL REFERENCES territory(id),
+            PRIMARY KEY (service_id, territory_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX service_area_territory ON service_area(territory_id, service_id);
+        CREATE TABLE taxonomy_term (
+            id TEXT PRIMARY KEY,
+            taxonomy TEXT NOT NULL,
+            code TEXT NOT NULL,
+            name TEXT NOT NULL
+        );
+        CREATE TABLE attribute (
+            service_id TEXT NOT NULL REFERENCES service(id) ON DELETE CASCADE,
+            taxonomy_term_id TEXT NOT NULL REFERENCES taxonomy_term(id),
+            PRIMARY KEY (service_id, taxonomy_term_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX attribute_term ON attribute(taxonomy_term_id, service_id);
+        """
+    )
+    # Accent-insensitive full-text index kept in sync by triggers (never call
+    # table.transform() on service: it would drop them silently).
+    db["service"].enable_fts(
+        ["name", "description", "stems"],
+        tokenize="unicode61 remove_diacritics 2",
+        create_triggers=True,
+    )
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply pending migrations; return their names."""
+    pending = [m.name for m in migrations.pending(db)]
+    migrations.apply(db)
+    return pending

@@ -1,0 +1,72 @@
+"""Services as read from the database, and their public Contact form (see contracts.md)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .hours import open_now
+from .phones import Phone
+
+__all__ = ["Service", "contact"]
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    name: str
+    organization: str | None
+    category: str
+    description: str
+    url: str | None
+    visibility: str
+    cost: str | None
+    emergency: bool
+    access: str | None
+    hours: str | None
+    ages: tuple[str, ...]
+    roles: tuple[str, ...]
+    source: str | None
+    verified_on: str | None
+    a_verifier: bool
+    phones: tuple[Phone, ...]
+    situations: tuple[str, ...]
+    area: tuple[str, ...]
+    address: dict | None
+    confidential_address: bool
+    status: str = "active"
+    version: int = 1
+
+    @property
+    def voice(self) -> Phone | None:
+        return next((p for p in self.phones if p.type == "voice"), None)
+
+    @property
+    def sms_phone(self) -> Phone | None:
+        return next((p for p in self.phones if p.type == "sms"), None)
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == "public" and self.status == "active"
+
+    def public_address(self) -> dict | None:
+        # Shelters' addresses are confidential: never in any public output.
+        return None if self.confidential_address else self.address
+
+
+def contact(service: Service, why: str, now: datetime | None = None) -> dict:
+    """The Contact object of the public contract for one service."""
+    voice, sms = service.voice, service.sms_phone
+    return {
+        "id": service.id,
+        "name": service.name,
+        "phone": voice.number if voice else None,
+        "phone_display": voice.display if voice else (sms.display if sms else None),
+        "tel": voice.tel if voice else None,
+        "sms": sms.number if sms else None,
+        "url": service.url,
+        "hours": service.hours,
+        "open_now": open_now(service.hours, now),
+        "why": why,
+        "verified_on": service.verified_on,
+        "source": service.source,
+    }

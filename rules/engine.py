@@ -1,0 +1,94 @@
+"""Evaluate the rules for one request: a pure function of (rules, directory snapshot,
+request), giving an ordered, de-duplicated list of contacts with their reasons."""
+from __future__ import annotations
+
+from directory import Snapshot
+
+from .loader import RuleSet
+from .model import Condition, Orientation, Output, Recommendation, Request, Rule
+
+__all__ = ["evaluate", "matches", "DEFAULT_ROLE", "DEFAULT_AGE"]
+
+# Rules read an unknown role as the person concerned and an unknown age as an adult:
+# the most common case, and the one whose contacts are safest to give.
+DEFAULT_ROLE = "victime"
+DEFAULT_AGE = "adulte"
+
+
+def matches(cond: Condition, req: Request, territories: frozenset[str]) -> bool:
+    if cond.situation is not None and req.situation not in cond.situation:
+        return False
+    if cond.situation_known is not None and (req.situation is not None) != cond.situation_known:
+        return False
+    if cond.danger is not None and req.danger != cond.danger:
+        return False
+    if cond.distress is not None and req.distress != cond.distress:
+        return False
+    if cond.role is not None and (req.role or DEFAULT_ROLE) not in cond.role:
+        return False
+    if cond.age_group is not None and (req.age_group or DEFAULT_AGE) not in cond.age_group:
+        return False
+    if cond.profile is not None and not (cond.profile & req.profile):
+        return False
+    if cond.needs is not None and not (cond.needs & req.needs):
+        return False
+    if cond.commune_known is not None and (req.commune is not None) != cond.commune_known:
+        return False
+    if cond.territory is not None and not (cond.territory & territories):
+        return False
+    return True
+
+
+def _select(out: Output, req: Request, snap: Snapshot, territories: frozenset[str]):
+    """Local services of the wanted categories covering the commune, most local first."""
+    if req.commune is None:
+        return []
+    found = {}
+    for tid in territories:
+        territory = snap.territories[tid]
+        if out.local_only and territory.kind == "national":
+            continue
+        for sid in snap.by_territory.get(tid, ()):
+            s = snap.services[sid]
+            if out.category and s.category not in out.category:
+                continue
+            if out.serving_situation and req.situation not in s.situations:
+                continue
+            best = found.get(sid)
+            if best is None or (territory.rank, territory.id) < (best.rank, best.id):
+                found[sid] = territory
+    return sorted(found.items(), key=lambda kv: (kv[1].rank, kv[0]))
+
+
+def evaluate(ruleset: RuleSet, snap: Snapshot, req: Request, *, include_pro: bool = False) -> Orientation:
+    territories = frozenset(snap.commune_territories.get(req.commune, ())) if req.commune else frozenset()
+    commune = snap.communes.by_insee.get(req.commune) if req.commune else None
+    seen: set[str] = set()
+    recs: list[Recommendation] = []
+    fired: list[str] = []
+    for rule in ruleset.rules:
+        if not matches(rule.when, req, territories):
+            continue
+        added = False
+        for out in rule.outputs:
+            if out.service:
+                picks = [(out.service, None)]
+            else:
+                picks = _select(out, req, snap, territories)
+            for sid, scope in picks:
+                s = snap.services.get(sid)
+                if s is None or sid in seen or s.status != "active" or (s.visibility != "public" and not include_pro):
+                    continue
+                if s.ages and (req.age_group or DEFAULT_AGE) not in s.ages and out.service is None:
+                    continue
+                seen.add(sid)
+                why = out.why.replace("{territory}", scope.name if scope else "").replace(
+                    "{commune}", commune.name if commune else "votre commune")
+                recs.append(Recommendation(sid, why, rule.id, rule.priority))
+                added = True
+        if added or not rule.outputs:
+            fired.append(rule.id)
+        elif rule.id not in fired:
+            fired.append(rule.id)
+    ordered = tuple(sorted(recs, key=lambda r: r.priority))  # stable: rule and item order kept within a priority
+    return Orientation(ordered, tuple(fired), req.commune, tuple(sorted(territories)))

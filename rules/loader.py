@@ -1,0 +1,210 @@
+"""Load and validate the rule files (`*.rules.yml`): every problem is collected with
+its file and line before anything fails, like `spacy debug config`."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from directory import Snapshot, Vocabulary
+from directory.yamlio import LineDict, YamlSyntaxError, line_of, load_yaml
+
+from .errors import RuleProblem, RulesError, suggest
+from .model import Condition, Output, Rule
+
+__all__ = ["RULES_DIR", "RuleSet", "load_rules"]
+
+RULES_DIR = Path(__file__).resolve().parent
+RULE_KEYS = ("id", "description", "priority", "when", "then")
+WHEN_KEYS = ("situation", "situation_known", "danger", "distress", "role", "age_group", "profile", "needs",
+             "territory", "commune_known")
+ITEM_KEYS = ("service", "select", "why")
+SELECT_KEYS = ("category", "serving_situation", "local_only")
+PLACEHOLDERS = re.compile(r"\{(\w*)\}")
+ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: tuple[Rule, ...]  # sorted by priority, then file order
+    files: tuple[str, ...]
+
+    def by_id(self, rule_id: str) -> Rule:
+        return next(r for r in self.rules if r.id == rule_id)
+
+
+class _Checker:
+    def __init__(self, vocabulary: Vocabulary, snapshot: Snapshot):
+        self.v = vocabulary
+        self.snap = snapshot
+        self.problems: list[RuleProblem] = []
+        self.file = ""
+        self.rule: str | None = None
+
+    def add(self, code, node, message, key=None, suggestion=None):
+        self.problems.append(RuleProblem(code, self.file, line_of(node, key), message, self.rule, suggestion))
+
+    def keys(self, node: dict, allowed, what: str) -> None:
+        for key in node:
+            if key not in allowed:
+                self.add("unknown_field", node, f"champ « {key} » inconnu dans {what} (possibles : {', '.join(allowed)})",
+                         key, suggest(key, allowed))
+
+    def values(self, node, key, allowed: dict | set, what: str) -> frozenset | None:
+        raw = node.get(key)
+        if raw is None:
+            return None
+        items = [raw] if isinstance(raw, str) else raw
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            self.add("wrong_type", node, f"« {key} » doit être un code ou une liste de codes", key)
+            return None
+        if not items:
+            self.add("never_fires", node, f"« {key} » est une liste vide : la règle ne peut jamais s'appliquer", key)
+        for item in items:
+            if item not in allowed:
+                self.add(f"unknown_{what}", node, f"{what} « {item} » inconnu(e) dans « {key} »", key, suggest(item, allowed))
+        return frozenset(items)
+
+    def boolean(self, node, key) -> bool | None:
+        raw = node.get(key)
+        if raw is None:
+            return None
+        if not isinstance(raw, bool):
+            self.add("wrong_type", node, f"« {key} » doit valoir true ou false", key)
+            return None
+        return raw
+
+    def condition(self, node) -> Condition:
+        if node is None:
+            return Condition()
+        if not isinstance(node, dict):
+            self.add("wrong_type", node, "« when » doit lister des conditions")
+            return Condition()
+        self.keys(node, WHEN_KEYS, "« when »")
+        cond = Condition(
+            situation=self.values(node, "situation", self.v.situations, "situation"),
+            situation_known=self.boolean(node, "situation_known"),
+            danger=self.boolean(node, "danger"),
+            distress=self.boolean(node, "distress"),
+            role=self.values(node, "role", self.v.roles, "role"),
+            age_group=self.values(node, "age_group", self.v.age_groups, "age_group"),
+            profile=self.values(node, "profile", self.v.profiles, "profile"),
+            needs=self.values(node, "needs", self.v.needs, "besoin"),
+            territory=self.values(node, "territory", self.snap.territories, "territoire"),
+            commune_known=self.boolean(node, "commune_known"),
+        )
+        if cond.situation and cond.situation_known is False:
+            self.add("never_fires", node, "« situation » et « situation_known: false » se contredisent : la règle ne peut jamais s'appliquer")
+        if cond.territory and cond.commune_known is False:
+            self.add("never_fires", node, "« territory » et « commune_known: false » se contredisent : la règle ne peut jamais s'appliquer")
+        return cond
+
+    def output(self, item, cond: Condition) -> Output | None:
+        if not isinstance(item, dict):
+            self.add("wrong_type", item, "chaque contact de « then » doit être un objet avec service ou select, et why")
+            return None
+        self.keys(item, ITEM_KEYS, "un contact de « then »")
+        why = item.get("why")
+        if not isinstance(why, str) or not why.strip():
+            self.add("missing_field", item, "« why » (la raison montrée à la personne) est obligatoire", "why")
+            why = ""
+        for name in PLACEHOLDERS.findall(why):
+            if name not in ("territory", "commune"):
+                self.add("unknown_placeholder", item, f"« {{{name}}} » inconnu dans why (possibles : {{territory}}, {{commune}})", "why")
+        if ("service" in item) == ("select" in item):
+            self.add("invalid_output", item, "indiquez soit « service » (un identifiant), soit « select » (une sélection locale)")
+            return None
+        if "service" in item:
+            sid = item["service"]
+            if sid not in self.snap.services:
+                self.add("unknown_service", item, f"service « {sid} » absent de l'annuaire", "service", suggest(sid, self.snap.services))
+                return None
+            if "{territory}" in why:
+                self.add("unknown_placeholder", item, "{territory} n'a de sens que dans une sélection locale (select)", "why")
+            return Output(why=why.strip(), service=sid)
+        sel = item["select"]
+        if not isinstance(sel, dict):
+            self.add("wrong_type", item, "« select » doit être un objet (category, serving_situation, local_only)", "select")
+            return None
+        self.keys(sel, SELECT_KEYS, "« select »")
+        categories = self.values(sel, "category", self.v.categories, "catégorie")
+        serving = self.boolean(sel, "serving_situation") or False
+        local_only = self.boolean(sel, "local_only")
+        out = Output(why=why.strip(), category=categories, serving_situation=serving,
+                     local_only=True if local_only is None else local_only)
+        if not self._can_select(out, cond):
+            self.add("never_fires", item, "cette sélection ne trouve aucun service de l'annuaire, dans aucune commune", "select")
+        return out
+
+    def _can_select(self, out: Output, cond: Condition) -> bool:
+        situations = cond.situation or frozenset(self.v.situations)
+        for s in self.snap.services.values():
+            if out.category and s.category not in out.category:
+                continue
+            if out.serving_situation and not (set(s.situations) & situations):
+                continue
+            if out.local_only and all(self.snap.territories[t].kind == "national" for t in s.area):
+                continue
+            return True
+        return False
+
+    def rule(self, node, order: int, seen: dict) -> Rule | None:
+        if not isinstance(node, dict):
+            self.add("wrong_type", node, "chaque règle doit être un objet (id, when, then, ...)")
+            return None
+        rid = node.get("id")
+        self.rule = rid if isinstance(rid, str) else None
+        self.keys(node, RULE_KEYS, "une règle")
+        if not isinstance(rid, str) or not ID_RE.match(rid):
+            self.add("invalid_id", node, "« id » obligatoire : minuscules, chiffres et tirets", "id")
+        elif rid in seen:
+            self.add("duplicate_id", node, f"identifiant déjà utilisé ({seen[rid]})", "id")
+        else:
+            seen[rid] = f"{self.file}:{line_of(node)}"
+        priority = node.get("priority", 50)
+        if not isinstance(priority, int) or isinstance(priority, bool):
+            self.add("wrong_type", node, "« priority » doit être un nombre entier (0 = en premier)", "priority")
+            priority = 50
+        cond = self.condition(node.get("when"))
+        then = node.get("then")
+        if not isinstance(then, list) or not then:
+            self.add("missing_field", node, "« then » doit lister au moins un contact", "then")
+            then = []
+        outputs = tuple(o for o in (self.output(item, cond) for item in then) if o)
+        desc = node.get("description")
+        return Rule(id=str(rid), file=self.file, line=line_of(node) or 0, priority=priority, when=cond,
+                    outputs=outputs, description=desc, order=order)
+
+
+def load_rules(snapshot: Snapshot, vocabulary: Vocabulary, rules_dir: Path = RULES_DIR) -> RuleSet:
+    """Read every `*.rules.yml` of `rules_dir`; raise RulesError listing all problems."""
+    checker = _Checker(vocabulary, snapshot)
+    files = sorted(Path(rules_dir).glob("*.rules.yml"))
+    if not files:
+        raise RulesError([RuleProblem("no_rules", str(rules_dir), None, "aucun fichier *.rules.yml trouvé")])
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for path in files:
+        checker.file, checker.rule = path.name, None
+        try:
+            doc = load_yaml(path)
+        except YamlSyntaxError as exc:
+            checker.problems.append(RuleProblem("yaml_syntax", path.name, exc.line, exc.message))
+            continue
+        if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
+            checker.add("invalid_file", doc, "le fichier doit contenir une liste « rules: »")
+            continue
+        checker.keys(doc, ("rules",), "le fichier")
+        for node in doc["rules"]:
+            rule = checker.rule(node, len(rules), seen)
+            if rule:
+                rules.append(rule)
+    named = {s for r in rules for s in (r.when.situation or ())}
+    for code in vocabulary.situations:
+        if code not in named:
+            checker.problems.append(RuleProblem("situation_without_rule", "*.rules.yml", None,
+                                                f"aucune règle ne traite la situation « {code} »"))
+    if checker.problems:
+        raise RulesError(checker.problems)
+    ordered = tuple(sorted(rules, key=lambda r: (r.priority, r.order)))
+    return RuleSet(ordered, tuple(p.name for p in files))

@@ -1,0 +1,28 @@
+"""The ASGI application: a thin layer over the directory, the rules and the bot."""
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from directory import Directory
+
+from . import api_directory
+from .errors import install_error_handlers
+from .middleware import AccessLog, SecurityHeaders
+from .settings import Settings
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None, directory: Directory | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    if directory is None:
+        directory = Directory.open(settings.db, settings.data_dir)
+    app = FastAPI(title="Orientation des victimes", version="0.1.0", docs_url=None, redoc_url=None,
+                  openapi_url="/api/openapi.json")
+    app.state.settings = settings
+    app.state.directory = directory
+    install_error_handlers(app)
+    app.include_router(api_directory.router)
+    app.add_middleware(AccessLog)
+    app.add_middleware(SecurityHeaders)
+    return app

@@ -1,0 +1,183 @@
+"""The `orientation` command: a thin skin over the Python API of each layer."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from directory import Directory, DirectoryError, LoadError, backup, connect, load, migrate
+
+from .settings import Settings
+
+__all__ = ["main", "cli"]
+
+
+def _settings(ctx) -> Settings:
+    return ctx.obj
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+def _dump(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _directory(settings: Settings) -> Directory:
+    d = Directory.open(settings.db, settings.data_dir)
+    if d.is_empty():
+        _fail(f"L'annuaire {settings.db} est vide : lancez « orientation db init --load-if-empty » (ou « make run »).")
+    return d
+
+
+@click.group()
+@click.option("--db", type=click.Path(path_type=Path), help="Fichier SQLite (défaut : ORIENTATION_DB ou var/orientation.db).")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), help="Dossier des données (défaut : data/).")
+@click.pass_context
+def cli(ctx, db, data_dir):
+    """Orientation des victimes : annuaire, règles, compréhension et conversation."""
+    ctx.obj = Settings.from_env(db=db, data_dir=data_dir)
+
+
+# -- database ---------------------------------------------------------------------------
+@cli.group("db")
+def db_group():
+    """Créer, charger et sauvegarder la base de l'annuaire."""
+
+
+@db_group.command("init")
+@click.option("--load-if-empty", is_flag=True, help="Charger data/ si l'annuaire est vide.")
+@click.pass_obj
+def db_init(settings: Settings, load_if_empty):
+    """Créer la base et appliquer les migrations en attente."""
+    db = connect(settings.db)
+    applied = migrate(db)
+    click.echo(f"Base {settings.db} : {len(applied)} migration(s) appliquée(s).")
+    if load_if_empty and db["service"].count == 0:
+        _load(db, settings.data_dir)
+
+
+def _load(db, data_dir: Path) -> None:
+    try:
+        counts = load(db, data_dir)
+    except LoadError as exc:
+        _fail(exc.message)
+    click.echo(f"Chargé : {counts['services']} services, {counts['communes']} communes, {counts['territories']} territoires.")
+
+
+@db_group.command("load")
+@click.pass_obj
+def db_load(settings: Settings):
+    """Vérifier data/ puis remplacer le contenu de l'annuaire (tout ou rien)."""
+    _load(connect(settings.db), settings.data_dir)
+
+
+@db_group.command("backup")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.pass_obj
+def db_backup(settings: Settings, path: Path):
+    """Sauvegarde à chaud de la base dans PATH (le serveur peut tourner)."""
+    try:
+        target = backup(connect(settings.db), path)
+    except DirectoryError as exc:
+        _fail(exc.message)
+    click.echo(f"Sauvegarde écrite dans {target}.")
+
+
+# -- communes and services ------------------------------------------------------------------
+@cli.group("communes")
+def communes_group():
+    """Communes du territoire couvert."""
+
+
+@communes_group.command("find")
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def communes_find(settings: Settings, text: str, as_json: bool):
+    """Trouver une commune (nom, code postal, code INSEE, fautes de frappe)."""
+    d = _directory(settings)
+    res = d.resolve_commune(text)
+    matches = d.snapshot.communes.search(text)
+    if as_json:
+        _dump({"query": text, "status": res.status, "communes": [m.as_dict() for m in matches],
+               "elsewhere": list(res.elsewhere)})
+        return
+    if res.status == "out_of_area":
+        click.echo(f"« {text} » est hors du territoire couvert.")
+        return
+    if not matches:
+        _fail(f"Aucune commune ne correspond à « {text} ».")
+    click.echo({"found": "Trouvée :", "ambiguous": "Plusieurs possibilités :"}.get(res.status, "Suggestions :"))
+    for m in matches:
+        click.echo(f"  {m.commune.insee}  {m.commune.name} ({', '.join(m.commune.postal_codes)})  score {m.score:.0f}")
+
+
+@cli.group("services")
+def services_group():
+    """Services de l'annuaire."""
+
+
+@services_group.command("search")
+@click.argument("text", required=False, default="")
+@click.option("--commune", help="Nom, code postal ou code INSEE.")
+@click.option("--situation", help="Code de situation (ex. violences_conjugales).")
+@click.option("--category", help="Catégorie (ex. reseau_victimes).")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def services_search(settings: Settings, text, commune, situation, category, limit, as_json):
+    """Chercher des services, les plus proches d'abord."""
+    d = _directory(settings)
+    insee = None
+    if commune:
+        res = d.resolve_commune(commune)
+        if not res.found:
+            _fail(f"Commune « {commune} » : {'plusieurs possibilités, précisez' if res.status == 'ambiguous' else 'introuvable dans le territoire couvert'}.")
+        insee = res.commune.insee
+    try:
+        hits, total = d.search(text or None, commune=insee, situation=situation, category=category, per_page=limit)
+    except DirectoryError as exc:
+        _fail(exc.message)
+    if as_json:
+        _dump({"total": total, "services": [d.service_json(h.service, scope=h.scope) for h in hits]})
+        return
+    click.echo(f"{total} service(s).")
+    for h in hits:
+        phone = h.service.voice or h.service.sms_phone
+        click.echo(f"  {h.service.name}  {phone.display if phone else '-'}  [{h.why(d.vocabulary)}]")
+
+
+# -- server -----------------------------------------------------------------------------------
+@cli.command("serve")
+@click.option("--host", envvar="HOST", default="127.0.0.1", show_default=True)
+@click.option("--port", envvar="PORT", default=8000, show_default=True, type=int)
+@click.pass_obj
+def serve(settings: Settings, host, port):
+    """Servir le chat, la recherche et l'API."""
+    import logging
+
+    import uvicorn
+
+    from .app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        app = create_app(settings)
+    except DirectoryError as exc:
+        _fail(f"Le serveur ne peut pas démarrer : {exc.message}")
+    click.echo(f"Orientation des victimes : http://{host}:{port}/")
+    # access_log off: uvicorn's would hold full IP addresses; ours holds none.
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info", server_header=False)
+
+
+def main() -> None:
+    cli(prog_name="orientation")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""Settings, declared once: name, default, help. Read from ORIENTATION_* environment variables."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+__all__ = ["Settings", "SETTINGS_HELP"]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SETTINGS_HELP = {
+    "db": ("ORIENTATION_DB", "var/orientation.db", "Chemin du fichier SQLite de l'annuaire."),
+    "data_dir": ("ORIENTATION_DATA", "data", "Dossier des données de départ (services, communes, territoires)."),
+    "rules_dir": ("ORIENTATION_RULES", "rules", "Dossier des règles d'orientation (YAML)."),
+    "model_dir": ("ORIENTATION_MODEL", "var/nlu-model", "Dossier du classifieur de situations entraîné."),
+    "session_ttl": ("ORIENTATION_SESSION_TTL", "1800", "Durée (secondes) après laquelle une conversation inactive est oubliée."),
+    "max_sessions": ("ORIENTATION_MAX_SESSIONS", "10000", "Nombre maximal de conversations gardées en mémoire."),
+}
+
+
+def _path(value: str) -> Path:
+    p = Path(value)
+    return p if p.is_absolute() else ROOT / p
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: Path = field(default_factory=lambda: _path(SETTINGS_HELP["db"][1]))
+    data_dir: Path = field(default_factory=lambda: _path(SETTINGS_HELP["data_dir"][1]))
+    rules_dir: Path = field(default_factory=lambda: _path(SETTINGS_HELP["rules_dir"][1]))
+    model_dir: Path = field(default_factory=lambda: _path(SETTINGS_HELP["model_dir"][1]))
+    session_ttl: int = 1800
+    max_sessions: int = 10000
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        values = {}
+        for f in fields(cls):
+            env, default, _ = SETTINGS_HELP[f.name]
+            raw = os.environ.get(env, default)
+            values[f.name] = int(raw) if f.type in ("int", int) else _path(raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
