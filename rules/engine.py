@@ -69,7 +69,7 @@ def evaluate(ruleset: RuleSet, snap: Snapshot, req: Request, *, include_pro: boo
     for rule in ruleset.rules:
         if not matches(rule.when, req, territories):
             continue
-        added = False
+        fired.append(rule.id)
         for out in rule.outputs:
             if out.service:
                 picks = [(out.service, None)]
@@ -85,10 +85,5 @@ def evaluate(ruleset: RuleSet, snap: Snapshot, req: Request, *, include_pro: boo
                 why = out.why.replace("{territory}", scope.name if scope else "").replace(
                     "{commune}", commune.name if commune else "votre commune")
                 recs.append(Recommendation(sid, why, rule.id, rule.priority))
-                added = True
-        if added or not rule.outputs:
-            fired.append(rule.id)
-        elif rule.id not in fired:
-            fired.append(rule.id)
     ordered = tuple(sorted(recs, key=lambda r: r.priority))  # stable: rule and item order kept within a priority
     return Orientation(ordered, tuple(fired), req.commune, tuple(sorted(territories)))

@@ -39,10 +39,10 @@ class _Checker:
         self.snap = snapshot
         self.problems: list[RuleProblem] = []
         self.file = ""
-        self.rule: str | None = None
+        self.current: str | None = None
 
     def add(self, code, node, message, key=None, suggestion=None):
-        self.problems.append(RuleProblem(code, self.file, line_of(node, key), message, self.rule, suggestion))
+        self.problems.append(RuleProblem(code, self.file, line_of(node, key), message, self.current, suggestion))
 
     def keys(self, node: dict, allowed, what: str) -> None:
         for key in node:
@@ -153,7 +153,7 @@ class _Checker:
             self.add("wrong_type", node, "chaque règle doit être un objet (id, when, then, ...)")
             return None
         rid = node.get("id")
-        self.rule = rid if isinstance(rid, str) else None
+        self.current = rid if isinstance(rid, str) else None
         self.keys(node, RULE_KEYS, "une règle")
         if not isinstance(rid, str) or not ID_RE.match(rid):
             self.add("invalid_id", node, "« id » obligatoire : minuscules, chiffres et tirets", "id")
@@ -185,7 +185,7 @@ def load_rules(snapshot: Snapshot, vocabulary: Vocabulary, rules_dir: Path = RUL
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     for path in files:
-        checker.file, checker.rule = path.name, None
+        checker.file, checker.current = path.name, None
         try:
             doc = load_yaml(path)
         except YamlSyntaxError as exc:

@@ -4,8 +4,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from directory import Directory
+from rules import Orienter
 
-from . import api_directory
+from . import api_directory, api_orientation
 from .errors import install_error_handlers
 from .middleware import AccessLog, SecurityHeaders
 from .settings import Settings
@@ -21,8 +22,11 @@ def create_app(settings: Settings | None = None, directory: Directory | None = N
                   openapi_url="/api/openapi.json")
     app.state.settings = settings
     app.state.directory = directory
+    # Invalid rules stop the start with every problem listed (RulesError).
+    app.state.orienter = Orienter(directory, settings.rules_dir)
     install_error_handlers(app)
     app.include_router(api_directory.router)
+    app.include_router(api_orientation.router)
     app.add_middleware(AccessLog)
     app.add_middleware(SecurityHeaders)
     return app

@@ -152,6 +152,121 @@ def services_search(settings: Settings, text, commune, situation, category, limi
         click.echo(f"  {h.service.name}  {phone.display if phone else '-'}  [{h.why(d.vocabulary)}]")
 
 
+# -- rules -----------------------------------------------------------------------------------
+def _orienter(settings: Settings):
+    from rules import Orienter, RulesError
+
+    d = _directory(settings)
+    try:
+        return Orienter(d, settings.rules_dir)
+    except RulesError as exc:
+        _fail(exc.message)
+
+
+@cli.group("rules")
+def rules_group():
+    """Vérifier, tester et mesurer la couverture des règles d'orientation."""
+
+
+@rules_group.command("check")
+@click.pass_obj
+def rules_check(settings: Settings):
+    """Valider tous les fichiers de règles ; code de sortie 1 au moindre problème."""
+    orienter = _orienter(settings)
+    rs = orienter.ruleset
+    click.echo(f"Règles valides : {len(rs.rules)} règles dans {len(rs.files)} fichiers ({', '.join(rs.files)}).")
+
+
+@rules_group.command("test")
+@click.option("-v", "--verbose", is_flag=True)
+@click.pass_obj
+def rules_test(settings: Settings, verbose):
+    """Jouer les scénarios (*.scenarios.yml) écrits à côté des règles."""
+    from rules.scenarios import load_scenarios, run_scenario
+
+    orienter = _orienter(settings)
+    scenarios = load_scenarios(settings.rules_dir)
+    failed = 0
+    for sc in scenarios:
+        failures = run_scenario(orienter, sc)
+        if failures:
+            failed += 1
+            click.echo(f"ÉCHEC {sc.where} {sc.name}")
+            for f in failures:
+                click.echo(f"    {f}")
+        elif verbose:
+            click.echo(f"ok    {sc.where} {sc.name}")
+    click.echo(f"{len(scenarios) - failed} passed, {failed} failed")
+    if failed:
+        sys.exit(1)
+
+
+@rules_group.command("coverage")
+@click.option("--kind", default="arrondissement", show_default=True, help="Type de territoire en colonnes.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def rules_coverage(settings: Settings, kind, as_json):
+    """Matrice situation x territoire : nombre de contacts locaux, et les manques."""
+    from rules.coverage import coverage
+
+    cov = coverage(_orienter(settings), kind)
+    if as_json:
+        _dump(cov)
+        return
+    cols = [t["id"] for t in cov["territories"]]
+    width = max(len(s) for s in cov["matrix"]) + 2
+    click.echo("situation".ljust(width) + "".join(c.rjust(12) for c in cols))
+    for situation, row in cov["matrix"].items():
+        cells = [f"{row[c]['local']} ({row[c]['proximite']})" for c in cols]
+        click.echo(situation.ljust(width) + "".join(cell.rjust(12) for cell in cells))
+    click.echo("\nChaque case : le nombre minimal de contacts locaux reçus par une commune du territoire,")
+    click.echo("et entre parenthèses ceux qui ne couvrent pas tout le département (proximité).")
+    click.echo(f"\n{len(cov['gaps'])} manque(s) : aucune aide locale, seulement des numéros nationaux :")
+    for situation, tid in cov["gaps"]:
+        click.echo(f"  - {situation} dans {tid}")
+    click.echo(f"\n{len(cov['thin'])} réseau(x) mince(s) : seulement des services pour tout le département :")
+    for situation, tid in cov["thin"]:
+        click.echo(f"  - {situation} dans {tid}")
+
+
+@cli.command("orient")
+@click.option("--situation")
+@click.option("--commune", help="Nom, code postal ou code INSEE.")
+@click.option("--danger", is_flag=True)
+@click.option("--distress", is_flag=True)
+@click.option("--role")
+@click.option("--age-group")
+@click.option("--profile", multiple=True)
+@click.option("--need", "needs", multiple=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def orient(settings: Settings, situation, commune, danger, distress, role, age_group, profile, needs, as_json):
+    """Les contacts à proposer, dans l'ordre, avec leur raison et les règles appliquées."""
+    from rules import RequestError, build_request
+
+    orienter = _orienter(settings)
+    insee = None
+    if commune:
+        res = orienter.directory.resolve_commune(commune, codes="insee")
+        if not res.found:
+            _fail(f"Commune « {commune} » : {'plusieurs possibilités, précisez' if res.status == 'ambiguous' else 'introuvable dans le territoire couvert'}.")
+        insee = res.commune.insee
+    try:
+        req = build_request(orienter.directory.vocabulary, situation=situation, commune=insee, danger=danger,
+                            distress=distress, role=role, age_group=age_group, profile=profile, needs=needs)
+    except RequestError as exc:
+        _fail(exc.message)
+    result = orienter.orient(req)
+    if as_json:
+        _dump(result.as_dict())
+        return
+    for i, c in enumerate(result.contacts, 1):
+        number = c["phone_display"] or (f"SMS {c['sms']}" if c["sms"] else "") or c["url"] or ""
+        click.echo(f"{i:2}. {c['name']}  {number}")
+        click.echo(f"    {c['why']}")
+    click.echo(f"Règles appliquées : {', '.join(result.orientation.rules)}")
+
+
 # -- server -----------------------------------------------------------------------------------
 @cli.command("serve")
 @click.option("--host", envvar="HOST", default="127.0.0.1", show_default=True)
@@ -166,9 +281,11 @@ def serve(settings: Settings, host, port):
     from .app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from rules import RulesError
+
     try:
         app = create_app(settings)
-    except DirectoryError as exc:
+    except (DirectoryError, RulesError) as exc:
         _fail(f"Le serveur ne peut pas démarrer : {exc.message}")
     click.echo(f"Orientation des victimes : http://{host}:{port}/")
     # access_log off: uvicorn's would hold full IP addresses; ours holds none.
