@@ -71,6 +71,12 @@ class CommuneIndex:
             for pc in c.postal_codes:
                 self.by_postal.setdefault(pc, []).append(c)
             self.by_norm.setdefault(normalize_place(c.name), []).append(c)
+        # Names by their first word(s) before "sur", "sous", "en", "les"...: "vailly" -> Vailly-sur-Aisne.
+        self.by_head: dict[str, list[Commune]] = {}
+        for norm, cs in self.by_norm.items():
+            head = re.split(r" (?:sur|sous|en|les|lez|le|la|aux|au|et|d|de|du|des) ", norm, maxsplit=1)[0]
+            if head != norm:
+                self.by_head.setdefault(head, []).extend(cs)
         self.by_alias: dict[str, list[Commune]] = {}
         for alias, insee in aliases:
             norm = normalize_place(alias)
@@ -110,6 +116,10 @@ class CommuneIndex:
         alias = self.by_alias.get(norm)
         if alias:
             return self._result(query, [Match(c, 100.0, "alias", query) for c in self._by_size(alias)])
+        # "Vailly" means Vailly-sur-Aisne here, even though Vailly exists elsewhere in France.
+        heads = self.by_head.get(norm)
+        if heads:
+            return self._result(query, [Match(c, 95.0, "name", c.name) for c in self._by_size(heads)])
         if norm in self.elsewhere:
             return Resolution(query, "out_of_area", elsewhere=tuple(self.elsewhere[norm]))
         return self._resolve_fuzzy(query, norm, limit)
@@ -122,7 +132,10 @@ class CommuneIndex:
         if by_postal:
             matches = [Match(c, 100.0, "postal_code", code) for c in by_postal]
             if by_insee and by_insee not in by_postal:
-                return Resolution(query, "ambiguous", None, tuple(matches + [Match(by_insee, 90.0, "insee", code)]))
+                matches.append(Match(by_insee, 90.0, "insee", code))
+                if len(by_postal) == 1:  # people mean their postal code; the INSEE reading stays a candidate
+                    return Resolution(query, "found", by_postal[0], tuple(matches))
+                return Resolution(query, "ambiguous", None, tuple(matches))
             return self._result(query, matches)
         if code[:2] not in self.departements:
             return Resolution(query, "out_of_area", elsewhere=({"departement": code[:2]},))

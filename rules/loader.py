@@ -21,6 +21,9 @@ WHEN_KEYS = ("situation", "situation_known", "danger", "distress", "role", "age_
 ITEM_KEYS = ("service", "select", "why")
 SELECT_KEYS = ("category", "serving_situation", "local_only")
 PLACEHOLDERS = re.compile(r"\{(\w*)\}")
+_CODES = {"situation": "unknown_situation", "role": "unknown_role", "age_group": "unknown_age_group",
+          "profile": "unknown_profile", "needs": "unknown_need", "territory": "unknown_territory",
+          "category": "unknown_category"}
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -62,7 +65,7 @@ class _Checker:
             self.add("never_fires", node, f"« {key} » est une liste vide : la règle ne peut jamais s'appliquer", key)
         for item in items:
             if item not in allowed:
-                self.add(f"unknown_{what}", node, f"{what} « {item} » inconnu(e) dans « {key} »", key, suggest(item, allowed))
+                self.add(_CODES.get(key, f"unknown_{key}"), node, f"{what} « {item} » inconnu(e) dans « {key} »", key, suggest(item, allowed))
         return frozenset(items)
 
     def boolean(self, node, key) -> bool | None:

@@ -40,7 +40,7 @@ async def communes(request: Request, q: str = Query(..., min_length=1, max_lengt
 @router.get("/services", summary="Chercher des services")
 async def services(request: Request, q: str | None = Query(None, max_length=200), commune: str | None = Query(None, max_length=100),
                    situation: str | None = None, category: str | None = None,
-                   page: int = Query(1, ge=1), per_page: int = Query(20, ge=1, le=MAX_PER_PAGE)):
+                   page: int = Query(1, ge=1), per_page: int = Query(50, ge=1, le=MAX_PER_PAGE)):
     directory = request.app.state.directory
     found = resolve_commune_param(directory, commune)
     try:

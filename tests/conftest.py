@@ -1,0 +1,71 @@
+"""Shared fixtures. Tests use in-process clients (no server, no port)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from directory import DATA_DIR, Directory, connect, load
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def db_path(tmp_path_factory) -> Path:
+    """A database file loaded once from the real data/ for the whole session (read-only use)."""
+    path = tmp_path_factory.mktemp("db") / "orientation.db"
+    load(connect(path), DATA_DIR)
+    return path
+
+
+@pytest.fixture(scope="session")
+def directory(db_path) -> Directory:
+    """The directory over the session database."""
+    return Directory.open(db_path)
+
+
+@pytest.fixture(scope="session")
+def orienter(directory):
+    """The shipped rules bound to the session directory."""
+    from rules import Orienter
+
+    return Orienter(directory)
+
+
+@pytest.fixture(scope="session")
+def app(db_path, tmp_path_factory):
+    """The ASGI application over the session database."""
+    from web.app import create_app
+    from web.settings import Settings
+
+    settings = Settings.from_env(db=db_path)
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def client(app):
+    """An in-process HTTP client (Starlette TestClient)."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def data_copy(tmp_path) -> Path:
+    """A writable copy of data/ to break on purpose."""
+    target = tmp_path / "data"
+    shutil.copytree(DATA_DIR, target)
+    return target
+
+
+@pytest.fixture
+def fresh_db(tmp_path):
+    """An empty database file with the schema applied."""
+    from directory import migrate
+
+    db = connect(tmp_path / "fresh.db")
+    migrate(db)
+    return db

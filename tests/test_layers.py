@@ -1,0 +1,25 @@
+"""Dependencies point one way: directory <- rules <- bot <- web."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYERS = ["directory", "rules", "bot", "web"]
+
+
+@pytest.mark.parametrize("package", LAYERS)
+def test_no_upward_import(package):
+    forbidden = set(LAYERS[LAYERS.index(package) + 1:])
+    for path in (ROOT / package).rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for name in names:
+                assert name.split(".")[0] not in forbidden, f"{path.relative_to(ROOT)} imports {name}"
