@@ -416,6 +416,9 @@ def write_dataset(db: sqlite_utils.Database, ds: Dataset) -> dict[str, int]:
                       "service_area", "attribute"):
             if merged.get(table):
                 db[table].insert_all(merged[table], batch_size=2000)
+    # Fresh statistics: without them SQLite starts the search from the situation index
+    # and reads every service of that situation (30 ms instead of 0.5 ms at 20,000).
+    db.execute("ANALYZE")
     return {"services": len(ds.services), "communes": len(ds.communes), "territories": len(ds.territories)}
 
 
