@@ -45,7 +45,7 @@ SMS = {
 _PARTICIPLE = r"(?:frappee?s?|tapee?s?|battue?s?|bate?|violee?s?|menacee?s?|agressee?s?|etranglee?s?|insultee?s?|poussee?s?|enfermee?s?|volee?s?|touchee?s?|forcee?s?|cognee?s?|giflee?s?|mordue?s?|brulee?s?|tuee?s?|blessee?s?|viree?s?|jetee?s?|attachee?s?|sequestree?s?|harcelee?s?|arnaquee?s?|escroquee?s?|cambriolee?s?|suivie?s?|dit|fait|mis|pris|casse|cassee|envoye|ecrit|appele|laisse|lache|donne|tabassee?s?|defoncee?s?|etouffee?s?|attrapee?s?|tire|trainee?s?|insulte|frappe|tape|menace|agresse|etrangle|pousse|enferme|vole|touche|force|viole|harcele|arnaque)"
 _MA_PARTICIPLE = re.compile(rf"\b(m|t|l)a ({_PARTICIPLE})\b")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
-_CLAUSE_BREAK = re.compile(r"[.!?;\n]+|,\s*(?=mais\b)|\bmais\b|\bsauf que\b|\bpar contre\b|\balors que\b|\bmaintenant\b|\baujourd'?hui\b")
+_CLAUSE_BREAK = re.compile(r"[.!?;\n]+|,\s*(?=mais\b)|\bmais\b|\bsauf que\b|\bpar contre\b|\balors que\b")
 _REPEATS = re.compile(r"(.)\1{2,}")  # "noooon" -> "noon"; keeps real double letters
 
 
