@@ -7,11 +7,14 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from .text import normalize_place
+from .text import normalize_place, sound
 
 __all__ = ["Commune", "Match", "Resolution", "CommuneIndex"]
 
 _LEADING = re.compile(r"^(?:(?:a|au|aux|en|sur|vers|pres de|pres d|a cote de|cote de|commune de|commune d|ville de|ville d|de|d)\s+)+")
+_CONNECTORS = {"sur", "sous", "en", "les", "lez", "le", "la", "aux", "au", "et", "d", "de", "du", "des", "l", "s"}
+_GENERIC_HEADS = {"saint", "sainte", "villers", "bois", "mont", "fontaine", "neuville", "chateau", "ville", "grand",
+                  "petit", "vieil", "vieux", "haut", "bas", "notre", "dame", "pont", "beau", "val", "la", "le", "les"}
 _CODE = re.compile(r"^(?:[0-9]{5}|2[ab][0-9]{3})$")
 
 
@@ -71,12 +74,19 @@ class CommuneIndex:
             for pc in c.postal_codes:
                 self.by_postal.setdefault(pc, []).append(c)
             self.by_norm.setdefault(normalize_place(c.name), []).append(c)
-        # Names by their first word(s) before "sur", "sous", "en", "les"...: "vailly" -> Vailly-sur-Aisne.
+        # Names by their first word(s): "vailly" -> Vailly-sur-Aisne, "montescourt" ->
+        # Montescourt-Lizerolles, "saint erme" -> Saint-Erme-Outre-et-Ramecourt.
         self.by_head: dict[str, list[Commune]] = {}
         for norm, cs in self.by_norm.items():
-            head = re.split(r" (?:sur|sous|en|les|lez|le|la|aux|au|et|d|de|du|des) ", norm, maxsplit=1)[0]
-            if head != norm:
-                self.by_head.setdefault(head, []).extend(cs)
+            words = norm.split()
+            for n in range(1, len(words)):
+                head = " ".join(words[:n])
+                if words[n - 1] in _CONNECTORS or head in _GENERIC_HEADS:
+                    continue
+                self.by_head.setdefault(head, []).extend(c for c in cs if c not in self.by_head.get(head, []))
+        self.by_sound: dict[str, list[Commune]] = {}
+        for norm, cs in self.by_norm.items():
+            self.by_sound.setdefault(sound(norm), []).extend(cs)
         self.by_alias: dict[str, list[Commune]] = {}
         for alias, insee in aliases:
             norm = normalize_place(alias)
@@ -122,6 +132,9 @@ class CommuneIndex:
             return self._result(query, [Match(c, 95.0, "name", c.name) for c in self._by_size(heads)])
         if norm in self.elsewhere:
             return Resolution(query, "out_of_area", elsewhere=tuple(self.elsewhere[norm]))
+        heard = self.by_sound.get(sound(norm))
+        if heard:
+            return self._result(query, [Match(c, 92.0, "sound", c.name) for c in self._by_size(heard)])
         return self._resolve_fuzzy(query, norm, limit)
 
     def _resolve_code(self, query: str, code: str, codes: str) -> Resolution:

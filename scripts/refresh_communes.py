@@ -362,6 +362,9 @@ def main(argv: list[str] | None = None) -> int:
     write_text(data_dir / "commune_aliases.csv", aliases_csv)
     write_text(meta_path, meta_text)
     write_text(data_dir / "places_elsewhere.csv", render_csv(ELSEWHERE_COLUMNS, elsewhere_rows))
+    if departements_path.is_file():
+        deps = [{"code": d["code"], "name": d["nom"]} for d in load_json(departements_path)]
+        write_text(data_dir / "departements.csv", render_csv(["code", "name"], sorted(deps, key=lambda d: d["code"])))
     print(f"wrote {data_dir / 'communes.csv'}, {data_dir / 'commune_aliases.csv'}, {meta_path}")
     return 0
 

@@ -11,7 +11,7 @@ from directory import DATA_DIR, LoadError, connect, load, read_data
 
 
 def dump(db) -> list:
-    tables = [t for t in db.table_names() if not t.startswith("service_fts") and not t.startswith("_")]
+    tables = [t for t in db.table_names() if not t.startswith(("service_fts", "_", "sqlite_"))]
     return [(t, sorted(map(tuple, db.execute(f"SELECT * FROM [{t}]").fetchall()))) for t in sorted(tables)]
 
 
