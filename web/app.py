@@ -2,13 +2,18 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
+from bot.dialogue import Dialogue
+from bot.sessions import SessionStore
+from bot.understand import Understander
 from directory import Directory
 from rules import Orienter
 
-from . import api_directory, api_orientation
+from . import api_chat, api_directory, api_orientation, api_understand, pages
 from .errors import install_error_handlers
 from .middleware import AccessLog, SecurityHeaders
+from .pages import HERE
 from .settings import Settings
 
 __all__ = ["create_app"]
@@ -24,9 +29,16 @@ def create_app(settings: Settings | None = None, directory: Directory | None = N
     app.state.directory = directory
     # Invalid rules stop the start with every problem listed (RulesError).
     app.state.orienter = Orienter(directory, settings.rules_dir)
+    app.state.understander = Understander(directory, settings.model_dir)
+    app.state.dialogue = Dialogue(directory, app.state.orienter, app.state.understander,
+                                  SessionStore(ttl=settings.session_ttl, max_sessions=settings.max_sessions))
     install_error_handlers(app)
     app.include_router(api_directory.router)
     app.include_router(api_orientation.router)
+    app.include_router(api_understand.router)
+    app.include_router(api_chat.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(AccessLog)
     app.add_middleware(SecurityHeaders)
     return app

@@ -267,6 +267,59 @@ def orient(settings: Settings, situation, commune, danger, distress, role, age_g
     click.echo(f"Règles appliquées : {', '.join(result.orientation.rules)}")
 
 
+# -- understanding --------------------------------------------------------------------------
+@cli.group("nlu")
+def nlu_group():
+    """Entraîner et évaluer la compréhension des messages."""
+
+
+@nlu_group.command("train")
+@click.option("--if-missing", is_flag=True, help="Ne rien faire si le modèle existe déjà.")
+@click.pass_obj
+def nlu_train(settings: Settings, if_missing):
+    """Entraîner le classifieur de situations sur data/nlu.yml (graine fixe, quelques secondes)."""
+    import time
+
+    from bot.situation import train
+
+    if if_missing and (settings.model_dir / "meta.json").exists():
+        click.echo(f"Modèle présent : {settings.model_dir}")
+        return
+    start = time.perf_counter()
+    model = train(settings.data_dir / "nlu.yml")
+    model.save(settings.model_dir)
+    click.echo(f"Modèle entraîné sur {model.meta['examples']} exemples en {time.perf_counter() - start:.1f} s : {settings.model_dir}")
+
+
+def _understander(settings: Settings):
+    from bot.understand import ModelMissing, Understander
+
+    try:
+        return Understander(_directory(settings), settings.model_dir)
+    except ModelMissing as exc:
+        _fail(str(exc)[0].upper() + str(exc)[1:] + ".")
+
+
+@nlu_group.command("evaluate")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def nlu_evaluate(settings: Settings, as_json):
+    """Mesurer sur data/nlu_heldout.yml (jamais utilisé pour l'entraînement)."""
+    from bot.evaluate import evaluate, report
+    from bot.nludata import read_heldout
+
+    figures = evaluate(_understander(settings), read_heldout(settings.data_dir / "nlu_heldout.yml"))
+    _dump(figures) if as_json else click.echo(report(figures))
+
+
+@cli.command("understand")
+@click.argument("text")
+@click.pass_obj
+def understand_cmd(settings: Settings, text):
+    """Ce que dit un message : situation, danger, détresse, commune, rôle, âge, besoins."""
+    _dump(_understander(settings).understand(text).as_dict())
+
+
 # -- server -----------------------------------------------------------------------------------
 @cli.command("serve")
 @click.option("--host", envvar="HOST", default="127.0.0.1", show_default=True)
@@ -281,12 +334,13 @@ def serve(settings: Settings, host, port):
     from .app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from bot.understand import ModelMissing
     from rules import RulesError
 
     try:
         app = create_app(settings)
-    except (DirectoryError, RulesError) as exc:
-        _fail(f"Le serveur ne peut pas démarrer : {exc.message}")
+    except (DirectoryError, RulesError, ModelMissing) as exc:
+        _fail(f"Le serveur ne peut pas démarrer : {getattr(exc, 'message', exc)}")
     click.echo(f"Orientation des victimes : http://{host}:{port}/")
     # access_log off: uvicorn's would hold full IP addresses; ours holds none.
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="info", server_header=False)

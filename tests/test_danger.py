@@ -1,0 +1,356 @@
+"""The deterministic danger and distress detector (bot/danger.py and bot/danger.yml).
+
+Recall comes first: every reviewed positive must be detected (a false alarm shows
+17/112/114 first, a miss can cost a life), also when people write it differently
+(case, accents, punctuation, emoji, repeated letters, SMS spellings).
+"""
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+import unicodedata
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.danger import LEXICON, LEXICON_PATH, DangerLexicon, DangerLexiconError, Flags, detect
+
+ROOT = Path(__file__).resolve().parent.parent
+PHRASES = yaml.safe_load((ROOT / "tests" / "data" / "danger_phrases.yml").read_text(encoding="utf-8"))
+HELDOUT = yaml.safe_load((ROOT / "data" / "nlu_heldout.yml").read_text(encoding="utf-8"))["messages"]
+FLAGS = ("danger", "distress")
+
+# Negatives of the reviewed list that cannot be rejected without losing recall. Each entry
+# needs a comment saying why; the report lists them. Empty today.
+known_false_alarms: dict[str, list[str]] = {"danger": [], "distress": []}
+
+
+def _cases(flag: str, polarity: str) -> list[str]:
+    return list(PHRASES[flag][polarity])
+
+
+# ---------------------------------------------------------------- 1. the reviewed phrase list
+
+@pytest.mark.parametrize("text", _cases("danger", "positive"))
+def test_danger_positive_is_detected(text: str) -> None:
+    assert detect(text).danger, text
+
+
+@pytest.mark.parametrize("text", _cases("danger", "negative"))
+def test_danger_negative_is_not_detected(text: str) -> None:
+    if text in known_false_alarms["danger"]:
+        pytest.xfail("known false alarm, kept for recall")
+    flags = detect(text)
+    assert not flags.danger, (text, flags.danger_evidence)
+
+
+@pytest.mark.parametrize("text", _cases("distress", "positive"))
+def test_distress_positive_is_detected(text: str) -> None:
+    assert detect(text).distress, text
+
+
+@pytest.mark.parametrize("text", _cases("distress", "negative"))
+def test_distress_negative_is_not_detected(text: str) -> None:
+    if text in known_false_alarms["distress"]:
+        pytest.xfail("known false alarm, kept for recall")
+    flags = detect(text)
+    assert not flags.distress, (text, flags.distress_evidence)
+
+
+def test_phrase_list_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    """Recall 100 % on the reviewed list; precision printed (known false alarms only)."""
+    for flag in FLAGS:
+        pos, neg = _cases(flag, "positive"), _cases(flag, "negative")
+        tp = sum(getattr(detect(t), flag) for t in pos)
+        fp = sum(getattr(detect(t), flag) for t in neg)
+        with capsys.disabled():
+            print(f"\nphrase list {flag}: recall {tp}/{len(pos)}, "
+                  f"precision {tp / max(tp + fp, 1):.3f} ({fp} false alarms on {len(neg)} negatives)")
+        assert tp == len(pos)
+        assert fp <= len(known_false_alarms[flag])
+
+
+# ---------------------------------------------------------------- 2. how people write
+
+SMS_TABLE = [  # standard spelling -> SMS spelling (applied to the original phrase)
+    ("je suis", "jsuis"), ("il m'a", "il ma"), ("m'a", "ma"), ("au secours", "o secour"),
+    ("qu'il", "kil"), ("je vais", "jvais"), ("je veux", "jveux"), ("j'ai", "g"), ("c'est", "c"),
+    ("il y a", "ya"), ("maintenant", "mtn"), ("quelqu'un", "qqn"), ("je me", "jme"),
+    ("pas", "pa"), ("dans", "ds"), ("pour", "pr"), ("toujours", "tjrs"), ("beaucoup", "bcp"),
+    ("je peux", "jpeux"), ("tout", "tt"), ("je ne", "je"), ("n'en", "en"),
+]
+ACCENTS = {"a": "àâ", "e": "éèêë", "i": "îï", "o": "ô", "u": "ùûü", "c": "ç"}
+INSIDE = [",", " ,", " - ", "😱", "🙏", "😭", "💔", " (", ") ", " *", '"', " :", "  "]
+AT_END = ["!!!", "?", "...", " 😱😱", " !!", " ?!", "🙏", "."]
+
+
+def vary(text: str, rnd: random.Random) -> str:
+    """The same message as someone else might type it."""
+    for standard, sms in SMS_TABLE:
+        if rnd.random() < 0.5:
+            text = re.sub(rf"(?i)(?<![\w']){re.escape(standard)}(?![\w'])", sms, text)
+    if rnd.random() < 0.3:  # no accents at all
+        text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    else:  # accents added here and there
+        text = "".join(rnd.choice(ACCENTS[c]) if c in ACCENTS and rnd.random() < 0.15 else c for c in text)
+    words = text.split()
+    for i, w in enumerate(words):  # letters repeated for emphasis ("auuu secouuurs")
+        if len(w) >= 2 and w.isalpha() and rnd.random() < 0.25:
+            j = rnd.randrange(len(w))
+            words[i] = w[:j] + w[j] * rnd.randint(2, 5) + w[j + 1 :]
+    for i, w in enumerate(words):  # random upper and lower case
+        style = rnd.random()
+        if style < 0.15:
+            words[i] = w.upper()
+        elif style < 0.5:
+            words[i] = "".join(c.upper() if rnd.random() < 0.4 else c for c in w)
+    out = []
+    for w in words:  # punctuation, emoji, extra spaces between words (never a sentence break)
+        out.append(w)
+        if rnd.random() < 0.2:
+            out.append(rnd.choice(INSIDE))
+    sep = rnd.choice([" ", " ", "  ", "   "])
+    return rnd.choice(["", " ", "  "]) + sep.join(out) + (rnd.choice(AT_END) if rnd.random() < 0.6 else "")
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.sampled_from(_cases("danger", "positive")), rnd=st.randoms(use_true_random=False))
+def test_danger_positives_survive_variations(text: str, rnd: random.Random) -> None:
+    varied = vary(text, rnd)
+    assert detect(varied).danger, (text, varied)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.sampled_from(_cases("distress", "positive")), rnd=st.randoms(use_true_random=False))
+def test_distress_positives_survive_variations(text: str, rnd: random.Random) -> None:
+    varied = vary(text, rnd)
+    assert detect(varied).distress, (text, varied)
+
+
+@pytest.mark.parametrize("text", [
+    "AU SECOURS", "auuuu secouuurs", "o secour", "ooo secouuur !!!", "Au Secours 😱😱",
+    "jsuis en dangé", "il ma etrangler la il recommence", "il me frapppppe", "il m'frappe",
+    "kil arrete il va me tuer", "jveu plu vivre", "jtiens plu", "jpp je veux mourir",
+    "g envie de mourir", "je vé me tué", "il v me tuer", "il defonc la porte",
+])
+def test_spellings_seen_in_messages(text: str) -> None:
+    flags = detect(text)
+    assert flags.danger or flags.distress, text
+
+
+# ---------------------------------------------------------------- 3. negation and time
+
+PAIRS = [  # (present: danger, past / negated / safe / not literal: not danger)
+    ("il me frappe", "il ne me frappe plus"),
+    ("il me frappe", "il me frappe pas, il crie juste"),
+    ("il me frappe là", "il m'a frappée il y a trois ans"),
+    ("il me frappe en ce moment", "il me frappait quand j'étais petite"),
+    ("il me frappe", "mon mari me frappe régulièrement depuis des années"),
+    ("il m'étrangle", "il m'a étranglée il y a deux ans"),
+    ("il m'étrangle", "il ne m'a jamais étranglée"),
+    ("je suis en danger", "je ne suis pas en danger"),
+    ("je suis en danger", "je suis plus en danger, je suis chez ma mère"),
+    ("il va me tuer", "il m'a menacée de mort l'an dernier mais il est parti"),
+    ("il va me tuer", "il va me tuer au scrabble"),
+    ("il va me tuer", "si un jour il dit qu'il va me tuer, je fais quoi ?"),
+    ("il a un couteau", "il avait un couteau il y a deux ans"),
+    ("il me menace avec un couteau", "il m'a menacée avec un couteau à Noël, il vit loin maintenant"),
+    ("il est devant la porte", "il était devant la porte hier"),
+    ("il est là", "non il n'est pas là"),
+    ("il défonce la porte", "il a défoncé la porte l'année dernière"),
+    ("il me cherche dans la rue", "il me cherchait il y a longtemps, c'est fini"),
+    ("je suis enfermée", "je ne suis plus enfermée"),
+    ("je suis enfermée", "je me suis enfermée dehors"),
+    ("il me tape dessus là", "il ne me tape pas"),
+    ("au secours il me frappe", "il me frappait, maintenant je suis en sécurité chez ma soeur"),
+    ("il me frappe", "il me frappait avant, il est en prison maintenant"),
+    ("quelqu'un est entré chez moi", "des voleurs sont entrés pendant qu'on dormait le mois dernier"),
+    ("il a sorti un couteau", "dans le film il a sorti un couteau"),
+    ("je saigne beaucoup", "je me suis coupée en cuisinant, ça saigne un peu"),
+]
+
+
+@pytest.mark.parametrize(("present", "other"), PAIRS)
+def test_negation_and_time(present: str, other: str) -> None:
+    assert detect(present).danger, present
+    assert not detect(other).danger, (other, detect(other).danger_evidence)
+
+
+@pytest.mark.parametrize("text", [
+    "il m'a frappée hier et là il revient avec un couteau",
+    "il y a trois ans il m'a étranglée, là il est devant la porte",
+    "il m'a frappée la semaine dernière mais maintenant il est devant chez moi",
+    "il est parti mais là il revient",
+    "je suis chez ma soeur mais il est devant la porte avec un couteau",
+    "il me frappe souvent mais là il a pris un couteau",
+])
+def test_present_beats_past_and_later_danger_beats_earlier_safety(text: str) -> None:
+    assert detect(text).danger, (text, detect(text))
+
+
+@pytest.mark.parametrize(("text", "danger", "distress"), [
+    ("il va me tuer", True, False),
+    ("je vais me tuer", False, True),
+    ("jvais me tuer", False, True),
+    ("je veux mourir", False, True),
+    ("je ne veux pas mourir", False, False),
+    ("je veux en finir", False, True),
+    ("je veux en finir avec ce dossier", False, False),
+    ("je veux plus vivre avec lui", False, False),
+    ("je veux disparaître de sa vie", False, False),
+    ("je suis morte de peur, il est devant la porte", True, False),
+    ("il va me tuer et je veux mourir", True, True),
+])
+def test_danger_and_distress_are_told_apart(text: str, danger: bool, distress: bool) -> None:
+    flags = detect(text)
+    assert (flags.danger, flags.distress) == (danger, distress), (text, flags)
+
+
+# ---------------------------------------------------------------- 4. evidence
+
+PATTERN_IDS = {flag: {p.id for p in LEXICON.patterns[flag]} for flag in FLAGS}
+
+
+def _check_evidence(flags: Flags) -> None:
+    """Evidence is made of the lexicon's own pattern ids, so it cannot carry the message."""
+    assert flags.danger == bool(flags.danger_evidence)
+    assert flags.distress == bool(flags.distress_evidence)
+    assert set(flags.danger_evidence) <= PATTERN_IDS["danger"]
+    assert set(flags.distress_evidence) <= PATTERN_IDS["distress"]
+
+
+@pytest.mark.parametrize("text", [t for f in FLAGS for pol in ("positive", "negative") for t in _cases(f, pol)])
+def test_evidence_is_pattern_ids_only(text: str) -> None:
+    _check_evidence(detect(text))
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.sampled_from(_cases("danger", "positive") + _cases("distress", "positive")),
+       marker=st.from_regex(r"[A-Za-z]{8,12}", fullmatch=True))
+def test_evidence_never_holds_the_message(text: str, marker: str) -> None:
+    flags = detect(f"{text} {marker} {marker.lower()}")
+    assert flags.danger or flags.distress
+    _check_evidence(flags)
+    assert not any(marker.lower() in item.lower() for item in flags.danger_evidence + flags.distress_evidence)
+    assert marker.lower() not in repr(flags).lower()
+
+
+def test_detect_is_pure_and_total() -> None:
+    for text in ["", " ", "\n", "😱" * 50, "a" * 5000, "il me frappe " * 300, "\x00\x01", "là"]:
+        assert detect(text) == detect(text)
+    assert detect("") == Flags(False, False)
+
+
+def test_detect_is_fast_on_a_long_message(capsys: pytest.CaptureFixture[str]) -> None:
+    base = ("Bonjour, je vous écris parce que mon mari me rabaisse devant les enfants, il contrôle "
+            "mon téléphone et mes comptes, je voudrais savoir quelles associations peuvent m'aider "
+            "près de Saint-Quentin et comment porter plainte. ")
+    times = []
+    for i in range(60):  # distinct messages: no cache helps
+        text = (f"{i} " + base * 12)[:2000] + " il est devant la porte il va me tuer"
+        start = time.perf_counter()
+        flags = detect(text)
+        times.append(time.perf_counter() - start)
+        assert flags.danger
+    times.sort()
+    median = times[len(times) // 2]
+    with capsys.disabled():
+        print(f"\ndetect on a 2,000-character message: median {median * 1000:.3f} ms, worst {times[-1] * 1000:.3f} ms")
+    assert median < 0.01  # well under 1 ms on a developer machine; generous bound for loaded CI
+
+
+# ---------------------------------------------------------------- 5. lexicon validation
+
+def _broken_copy(tmp_path: Path, edit) -> Path:
+    data = yaml.safe_load(LEXICON_PATH.read_text(encoding="utf-8"))
+    edit(data)
+    path = tmp_path / "danger.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_shipped_lexicon_is_valid() -> None:
+    lexicon = DangerLexicon.load(LEXICON_PATH)
+    assert lexicon.patterns["danger"] and lexicon.patterns["distress"]
+    ids = [p.id for f in FLAGS for p in lexicon.patterns[f]]
+    assert len(ids) == len(set(ids))
+
+
+def test_broken_regex_names_file_and_id(tmp_path: Path) -> None:
+    def edit(data):
+        data["danger"][1]["pattern"] = r"\bau (secours"
+    path = _broken_copy(tmp_path, edit)
+    bad_id = yaml.safe_load(path.read_text(encoding="utf-8"))["danger"][1]["id"]
+    with pytest.raises(DangerLexiconError) as err:
+        DangerLexicon.load(path)
+    assert str(path) in str(err.value) and bad_id in str(err.value)
+
+
+def test_duplicate_id_names_file_and_id(tmp_path: Path) -> None:
+    def edit(data):
+        data["distress"][2]["id"] = data["danger"][0]["id"]
+    path = _broken_copy(tmp_path, edit)
+    dup = yaml.safe_load(path.read_text(encoding="utf-8"))["danger"][0]["id"]
+    with pytest.raises(DangerLexiconError, match="duplicate") as err:
+        DangerLexicon.load(path)
+    assert str(path) in str(err.value) and dup in str(err.value)
+
+
+@pytest.mark.parametrize(("where", "key", "value", "expected"), [
+    ("danger", "pattern", r"{no_such_fragment}", "unknown fragment"),
+    ("distress", "note", "", "missing note"),
+    ("danger", "unless", "(", "invalid regex"),
+    ("danger", "needs_now", "yes", "must be true or false"),
+    ("guards", "kind", "sometimes", "'kind' must be one of"),
+])
+def test_other_invalid_entries_name_file_and_id(tmp_path: Path, where: str, key: str, value: str, expected: str) -> None:
+    def edit(data):
+        data[where][0][key] = value
+    path = _broken_copy(tmp_path, edit)
+    entry_id = yaml.safe_load(path.read_text(encoding="utf-8"))[where][0]["id"]
+    with pytest.raises(DangerLexiconError, match=re.escape(expected)) as err:
+        DangerLexicon.load(path)
+    assert str(path) in str(err.value) and entry_id in str(err.value)
+
+
+def test_invalid_lexicon_fails_at_import(tmp_path: Path) -> None:
+    """The shipped module refuses to start with a broken danger.yml (no silent fallback)."""
+    pkg = tmp_path / "bot"
+    pkg.mkdir()
+    for name in ("__init__.py", "normalize.py", "danger.py"):
+        shutil.copy(ROOT / "bot" / name, pkg / name)
+    _broken_copy(tmp_path, lambda data: data["danger"][0].__setitem__("pattern", "(broken"))
+    shutil.move(tmp_path / "danger.yml", pkg / "danger.yml")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    run = subprocess.run([sys.executable, "-c", "import bot.danger"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert run.returncode != 0
+    first_id = yaml.safe_load(LEXICON_PATH.read_text(encoding="utf-8"))["danger"][0]["id"]
+    assert "DangerLexiconError" in run.stderr and str(pkg / "danger.yml") in run.stderr and first_id in run.stderr
+
+
+# ---------------------------------------------------------------- 6. held-out set
+
+def test_heldout_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    figures = {}
+    for flag in FLAGS:
+        tp = fp = fn = 0
+        for m in HELDOUT:
+            got = getattr(detect(m["text"]), flag)
+            tp += got and m[flag]
+            fp += got and not m[flag]
+            fn += (not got) and m[flag]
+        figures[flag] = (tp / max(tp + fn, 1), tp / max(tp + fp, 1), tp, fp, fn)
+        with capsys.disabled():
+            print(f"\nheld-out {flag}: recall {figures[flag][0]:.3f}, precision {figures[flag][1]:.3f} "
+                  f"(tp {tp}, fp {fp}, fn {fn}, {len(HELDOUT)} messages)")
+    assert figures["danger"][0] == 1.0
+    assert figures["distress"][0] == 1.0
+    assert figures["danger"][1] >= 0.85

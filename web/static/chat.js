@@ -1,0 +1,513 @@
+/* The chat page, in plain JavaScript: no framework, no build step, nothing loaded
+ * from elsewhere (the CSP allows 'self' only).
+ *
+ * Safety rules this file keeps, because the person may be watched:
+ * - nothing is stored in the browser: no cookie, no localStorage/sessionStorage/
+ *   IndexedDB. The conversation id lives in a variable and dies with the page;
+ * - text from the server or the person is only ever inserted as text nodes
+ *   (textContent), never as HTML, so a typed "<script>" stays inert;
+ * - messages never go into the URL and the page never adds a history entry;
+ * - the French words shown by the script come from the HTML (data-* attributes and
+ *   <template> elements rendered by Jinja2), so they are edited in one place.
+ */
+(function () {
+  "use strict";
+
+  /** A random conversation id. crypto.randomUUID() needs a secure context (https or
+   *  localhost); getRandomValues() works everywhere, so it is the fallback. */
+  function randomId() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") {
+      return window.crypto.randomUUID();
+    }
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) {
+      return (b + 256).toString(16).slice(1);
+    }).join("");
+  }
+
+  /** Only these link schemes may come from the server: a bad entry in the directory
+   *  must never turn into a javascript: link. */
+  function safeTel(value) {
+    return typeof value === "string" && /^tel:\+?[0-9]+$/.test(value) ? value : null;
+  }
+  function safeSms(value) {
+    return typeof value === "string" && /^\+?[0-9]+$/.test(value) ? "sms:" + value : null;
+  }
+  function safeWeb(value) {
+    return typeof value === "string" && /^https?:\/\/[^\s]+$/i.test(value) ? value : null;
+  }
+
+  /* ------------------------------------------------------------------------------ */
+  /** The quick exit. The link works on its own (it is a plain link with
+   *  rel="noreferrer"); this class makes it faster and leave no trace on screen:
+   *  blank the page first, then location.replace() so the Back button does not come
+   *  back here. Shift pressed three times within 5 s does the same (as GOV.UK's
+   *  "Exit this page"), for a person who cannot reach the mouse in time. */
+  function ExitButton(link, overlay, status, onExit) {
+    this.link = link;
+    this.url = link.href;
+    this.overlay = overlay;
+    this.status = status;
+    this.onExit = onExit;
+    this.presses = [];
+    this.lastKeyWasModified = false;
+    this.statusTimer = null;
+    link.addEventListener("click", this.handleClick.bind(this));
+    // keyup, not keydown: a held Shift repeats keydown, and "Shift+A" (a capital
+    // letter) must not count, which is only known once the other key is released.
+    document.addEventListener("keyup", this.handleKeyup.bind(this), true);
+    // If the browser ever restores this page from its back/forward cache after an
+    // exit, leave again at once.
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted && document.documentElement.classList.contains("exiting")) {
+        window.location.replace(this.url);
+      }
+    }.bind(this));
+  }
+
+  ExitButton.WINDOW_MS = 5000;
+  ExitButton.PRESSES = 3;
+
+  ExitButton.prototype.handleClick = function (event) {
+    event.preventDefault();
+    this.exit();
+  };
+
+  ExitButton.prototype.handleKeyup = function (event) {
+    if (event.key === "Shift" && !this.lastKeyWasModified) {
+      var now = Date.now();
+      this.presses = this.presses.filter(function (t) { return now - t < ExitButton.WINDOW_MS; });
+      this.presses.push(now);
+      if (this.presses.length >= ExitButton.PRESSES) {
+        this.exit();
+      } else {
+        this.announce(ExitButton.PRESSES - this.presses.length);
+      }
+    } else if (event.key !== "Shift") {
+      // Any other key breaks the sequence: typing is not an exit request.
+      this.presses = [];
+    }
+    this.lastKeyWasModified = event.shiftKey;
+  };
+
+  /** Tell screen-reader users that the shortcut is counting (and how many are left). */
+  ExitButton.prototype.announce = function (remaining) {
+    var template = this.status.getAttribute("data-text-remaining") || "";
+    this.status.textContent = template.replace("{n}", String(remaining));
+    window.clearTimeout(this.statusTimer);
+    this.statusTimer = window.setTimeout(function () {
+      this.status.textContent = "";
+      this.presses = [];
+    }.bind(this), ExitButton.WINDOW_MS);
+  };
+
+  ExitButton.prototype.exit = function () {
+    // 1. Blank the screen now: the next page may take seconds to load.
+    document.documentElement.classList.add("exiting");
+    this.overlay.hidden = false;
+    document.title = "\u00a0";
+    // 2. Forget the conversation, on screen and on the server.
+    try { this.onExit(); } catch (e) { /* leaving matters more than tidying */ }
+    // 3. Replace this history entry: Back will not return here.
+    window.location.replace(this.url);
+  };
+
+  /* ------------------------------------------------------------------------------ */
+  /** The connection to the chat endpoint (Rasa REST channel protocol). */
+  function ChatApi(endpoint) {
+    this.endpoint = endpoint;
+    this.sender = randomId();
+  }
+
+  /** A new conversation id, so an erased conversation cannot be continued. */
+  ChatApi.prototype.renew = function () {
+    this.sender = randomId();
+  };
+
+  ChatApi.prototype.request = function (message, keepalive) {
+    return fetch(this.endpoint, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      body: JSON.stringify({ sender: this.sender, message: message }),
+      credentials: "omit",         // there are no cookies; make sure none would be sent
+      cache: "no-store",
+      referrerPolicy: "no-referrer",
+      keepalive: Boolean(keepalive) // lets the "forget me" request outlive the page
+    });
+  };
+
+  /** Resolves to the list of bot messages; rejects with an Error whose `detail` is the
+   *  server's French explanation when there is one (message too long...). */
+  ChatApi.prototype.send = function (message) {
+    return this.request(message, false).then(function (response) {
+      return response.json().catch(function () { return null; }).then(function (body) {
+        if (!response.ok || !Array.isArray(body)) {
+          var error = new Error("chat request failed");
+          error.detail = body && typeof body.detail === "string" ? body.detail : null;
+          throw error;
+        }
+        return body;
+      });
+    });
+  };
+
+  /** Fire and forget: used when leaving, the answer does not matter. */
+  ChatApi.prototype.forget = function () {
+    try { this.request("/effacer", true).catch(function () {}); } catch (e) { /* leaving anyway */ }
+  };
+
+  /* ------------------------------------------------------------------------------ */
+  /** Opening hours in OpenStreetMap syntax ("Mo-Fr 09:00-17:00; PH off"), written
+   *  with the French words of the #hours-words template. */
+  function HoursFormatter(template) {
+    this.words = {};
+    if (template) {
+      var nodes = template.content.querySelectorAll("[data-word]");
+      for (var i = 0; i < nodes.length; i++) {
+        this.words[nodes[i].getAttribute("data-word")] = nodes[i].textContent;
+      }
+    }
+  }
+
+  HoursFormatter.prototype.format = function (hours) {
+    var w = this.words;
+    if (!hours) { return ""; }
+    if (w[hours]) { return w[hours]; }
+    var day = "\\b(Mo|Tu|We|Th|Fr|Sa|Su|PH)\\b";
+    return hours.split(";").map(function (rule) {
+      return rule.trim()
+        .replace(new RegExp(day + "-" + day, "g"), function (_, a, b) {
+          return (w[a] || a) + " " + (w.to || "-") + " " + (w[b] || b);
+        })
+        .replace(new RegExp(day, "g"), function (_, a) { return w[a] || a; })
+        .replace(/(\d\d:\d\d)-(\d\d:\d\d)/g, "$1 " + (w["-"] || "-") + " $2")
+        .replace(/\boff\b/g, w.off || "off");
+    }).filter(Boolean).join(" ; ");
+  };
+
+  /* ------------------------------------------------------------------------------ */
+  /** One contact card, cloned from the #contact-template element. */
+  function ContactCard(template, hours) {
+    this.template = template;
+    this.hours = hours;
+  }
+
+  ContactCard.prototype.render = function (contact) {
+    var card = this.template.content.firstElementChild.cloneNode(true);
+    var fill = function (name, value) {
+      var nodes = card.querySelectorAll('[data-field="' + name + '"]');
+      for (var i = 0; i < nodes.length; i++) { nodes[i].textContent = value == null ? "" : String(value); }
+    };
+    var part = function (name) { return card.querySelector('[data-part="' + name + '"]'); };
+    card.querySelector(".contact-name").textContent = contact.name || "";
+    fill("name", contact.name);
+    fill("phone_display", contact.phone_display);
+    fill("sms", contact.sms);
+    fill("why", contact.why);
+    fill("verified_on", this.formatDate(contact.verified_on));
+    fill("source", contact.source);
+
+    var tel = card.querySelector('[data-reach="tel"]');
+    var telHref = contact.phone ? safeTel(contact.tel) : null;
+    if (telHref && contact.phone_display) { tel.href = telHref; } else { tel.remove(); }
+    var sms = card.querySelector('[data-reach="sms"]');
+    var smsHref = safeSms(contact.sms);
+    if (smsHref) { sms.href = smsHref; } else { sms.remove(); }
+    if (!telHref && !smsHref) { card.querySelector(".contact-reach").remove(); }
+
+    var web = card.querySelector('[data-reach="url"]');
+    var webHref = safeWeb(contact.url);
+    if (webHref) { web.href = webHref; } else { part("url").remove(); }
+
+    // Hours and "open now" only when the directory knows them: never guess.
+    var hoursText = this.hours.format(contact.hours);
+    fill("hours", hoursText);
+    if (contact.open_now !== true) { part("open").remove(); }
+    if (contact.open_now !== false) { part("closed").remove(); }
+    var known = typeof contact.open_now === "boolean";
+    if (!hoursText || !known) { part("separator").remove(); }
+    if (!hoursText && !known) { part("hours").remove(); }
+
+    if (!contact.why) { card.querySelector("details").remove(); }
+    return card;
+  };
+
+  /** "2021-10-19" -> "19/10/2021", the way dates are written in France. */
+  ContactCard.prototype.formatDate = function (iso) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
+    return m ? m[3] + "/" + m[2] + "/" + m[1] : (iso || "");
+  };
+
+  /* ------------------------------------------------------------------------------ */
+  /** The role="log" region: appends messages, never rewrites earlier ones (screen
+   *  readers announce additions only). */
+  function ChatLog(element, cards, texts) {
+    this.element = element;
+    this.cards = cards;
+    this.texts = texts;
+  }
+
+  ChatLog.prototype.bubble = function (kind, who) {
+    var div = document.createElement("div");
+    div.className = "message message-" + kind;
+    var label = document.createElement("span");
+    label.className = "visually-hidden";
+    label.textContent = who + " ";
+    div.appendChild(label);
+    return div;
+  };
+
+  ChatLog.prototype.paragraph = function (parent, text) {
+    var p = document.createElement("p");
+    p.className = "message-text";
+    p.textContent = text;
+    parent.appendChild(p);
+    return p;
+  };
+
+  ChatLog.prototype.addUser = function (text) {
+    var div = this.bubble("user", this.texts.you);
+    this.paragraph(div, text);
+    this.element.appendChild(div);
+    return div;
+  };
+
+  ChatLog.prototype.addError = function (text) {
+    var div = this.bubble("bot message-error", this.texts.bot);
+    this.paragraph(div, text);
+    this.element.appendChild(div);
+    return div;
+  };
+
+  /** A bot message: its text, its contact cards, its answer buttons. `onChoice` is
+   *  called with (payload, title) when one of the buttons is used. */
+  ChatLog.prototype.addBot = function (message, onChoice) {
+    var custom = message.custom && typeof message.custom === "object" ? message.custom : {};
+    var contacts = Array.isArray(custom.contacts) ? custom.contacts : [];
+    var kind = "bot";
+    if (custom.emergency === true) { kind += " message-emergency"; }
+    else if (contacts.length) { kind += " message-contacts"; }
+    var div = this.bubble(kind, this.texts.bot);
+    // What a question asks (commune, danger...): lets styles and tests tell them apart.
+    if (typeof custom.asks === "string") { div.setAttribute("data-asks", custom.asks); }
+    var text = typeof message.text === "string" ? message.text : "";
+    // With cards, the text's numbered list repeats them (it is there for plain-text
+    // clients): keep its first line, the introduction.
+    if (contacts.length) { text = text.split("\n")[0]; }
+    if (text) { this.paragraph(div, text); }
+
+    if (contacts.length) {
+      var list = document.createElement("div");
+      list.className = "contacts";
+      contacts.forEach(function (c) {
+        if (c && typeof c === "object") { list.appendChild(this.cards.render(c)); }
+      }, this);
+      div.appendChild(list);
+    }
+
+    var buttons = Array.isArray(message.buttons) ? message.buttons : [];
+    if (buttons.length) {
+      var group = document.createElement("div");
+      group.className = "choices";
+      group.setAttribute("role", "group");
+      if (text) { group.setAttribute("aria-label", text); }
+      buttons.forEach(function (b) {
+        if (!b || typeof b.title !== "string" || typeof b.payload !== "string") { return; }
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "button button-choice";
+        button.textContent = b.title;
+        button.addEventListener("click", function () { onChoice(b.payload, b.title); });
+        group.appendChild(button);
+      });
+      div.appendChild(group);
+    }
+    this.element.appendChild(div);
+    return div;
+  };
+
+  /** Answered questions lose their buttons: only the latest question can be answered,
+   *  and Tab does not wander through old choices. */
+  ChatLog.prototype.removeChoices = function () {
+    var groups = this.element.querySelectorAll(".choices");
+    for (var i = 0; i < groups.length; i++) { groups[i].remove(); }
+  };
+
+  ChatLog.prototype.firstChoice = function (since) {
+    return since ? since.querySelector(".choices button") : null;
+  };
+
+  ChatLog.prototype.clear = function () {
+    while (this.element.firstChild) { this.element.removeChild(this.element.firstChild); }
+  };
+
+  /* ------------------------------------------------------------------------------ */
+  /** The contacts on paper: a list that only the print stylesheet shows, under a
+   *  neutral heading. It starts with the emergency numbers (server-rendered). */
+  function PrintSummary(list, button, hours) {
+    this.list = list;
+    this.button = button;
+    this.hours = hours;
+    this.initial = Array.prototype.slice.call(list.children);
+    button.addEventListener("click", function () { window.print(); });
+  }
+
+  PrintSummary.prototype.add = function (contacts) {
+    contacts.forEach(function (c) {
+      if (!c || typeof c !== "object" || !c.name) { return; }
+      var id = String(c.id || c.name);
+      var existing = this.list.querySelectorAll("li");
+      for (var i = 0; i < existing.length; i++) {
+        if (existing[i].getAttribute("data-id") === id) { return; }
+      }
+      var parts = [];
+      if (c.phone && c.phone_display) { parts.push(c.phone_display); }
+      if (c.sms) { parts.push("SMS " + c.sms); }
+      var hours = this.hours.format(c.hours);
+      if (hours) { parts.push("(" + hours + ")"); }
+      var li = document.createElement("li");
+      li.setAttribute("data-id", id);
+      li.textContent = c.name + (parts.length ? " : " + parts.join(" ") : "");
+      this.list.appendChild(li);
+    }, this);
+    this.button.hidden = false;
+  };
+
+  PrintSummary.prototype.reset = function () {
+    while (this.list.firstChild) { this.list.removeChild(this.list.firstChild); }
+    this.initial.forEach(function (li) { this.list.appendChild(li); }, this);
+    this.button.hidden = true;
+  };
+
+  /* ------------------------------------------------------------------------------ */
+  /** The message form: Enter or the button sends; the text goes in a JSON body, never
+   *  in the URL (submit is always prevented). */
+  function ChatForm(form, input, onSend) {
+    this.form = form;
+    this.input = input;
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = input.value.trim();
+      if (!text) { input.focus(); return; }
+      if (onSend(text, text, false) !== false) { input.value = ""; }
+    });
+  }
+
+  ChatForm.prototype.focus = function () {
+    // preventScroll: the new messages were just scrolled into view; keep them there.
+    this.input.focus({ preventScroll: true });
+  };
+
+  /* ------------------------------------------------------------------------------ */
+  /** Ties the pieces together: one request at a time, focus kept where a keyboard or
+   *  screen-reader user expects it. */
+  function Chat(root) {
+    var data = function (name) { return root.getAttribute("data-text-" + name) || ""; };
+    this.texts = { you: data("you"), bot: data("bot"), error: data("error") };
+    this.api = new ChatApi(root.getAttribute("data-endpoint"));
+    this.hours = new HoursFormatter(document.getElementById("hours-words"));
+    this.cards = new ContactCard(document.getElementById("contact-template"), this.hours);
+    this.log = new ChatLog(document.getElementById("log"), this.cards, this.texts);
+    this.wait = document.getElementById("wait");
+    this.summary = new PrintSummary(document.getElementById("print-list"),
+                                     document.getElementById("print"), this.hours);
+    this.form = new ChatForm(document.getElementById("chat-form"),
+                             document.getElementById("message"), this.send.bind(this));
+    this.busy = false;
+    var erase = document.getElementById("erase");
+    erase.addEventListener("click", this.erase.bind(this, erase.getAttribute("data-command")));
+    root.hidden = false;
+  }
+
+  /** Sends `message`, shows `shown` as the person's words (a button's title rather
+   *  than its payload). Returns false when a request is already running. */
+  Chat.prototype.send = function (message, shown, fromChoice) {
+    if (this.busy) { return false; }
+    this.busy = true;
+    this.log.removeChoices();
+    if (fromChoice) { this.form.focus(); }  // the focused button is gone
+    this.log.addUser(shown);
+    this.wait.hidden = false;
+    var self = this;
+    this.api.send(message).then(function (replies) {
+      self.render(replies, fromChoice);
+    }, function (error) {
+      var div = self.log.addError(error.detail || self.texts.error);
+      div.scrollIntoView({ block: "nearest" });
+    }).then(function () {
+      self.wait.hidden = true;
+      self.busy = false;
+    });
+    return true;
+  };
+
+  Chat.prototype.render = function (replies, fromChoice) {
+    var first = null, lastWithChoices = null, self = this;
+    replies.forEach(function (message) {
+      if (!message || typeof message !== "object") { return; }
+      var div = self.log.addBot(message, function (payload, title) {
+        self.send(payload, title, true);
+      });
+      first = first || div;
+      if (self.log.firstChoice(div)) { lastWithChoices = div; }
+      var custom = message.custom || {};
+      if (Array.isArray(custom.contacts) && custom.contacts.length) { self.summary.add(custom.contacts); }
+    });
+    // Show the start of the answer (a list of contacts can be long).
+    if (first) { first.scrollIntoView({ block: "start" }); }
+    // Someone answering with buttons continues with buttons; someone typing keeps
+    // the cursor in the text field.
+    if (fromChoice && lastWithChoices) {
+      this.log.firstChoice(lastWithChoices).focus({ preventScroll: true });
+    } else if (fromChoice) {
+      this.form.focus();
+    }
+  };
+
+  /** "Tout effacer": clear the screen at once, then ask the server to forget, and
+   *  start a new conversation id. */
+  Chat.prototype.erase = function (command) {
+    if (this.busy) { return; }
+    var self = this;
+    this.busy = true;
+    this.log.clear();
+    this.summary.reset();
+    this.api.send(command).then(function (replies) {
+      self.render(replies, false);
+    }, function () { /* the screen is clear; the server forgets after its timeout */ })
+      .then(function () {
+        self.api.renew();
+        self.busy = false;
+        self.form.focus();
+      });
+  };
+
+  /** Called by the quick exit: nothing of the conversation survives on screen or on
+   *  the server. */
+  Chat.prototype.wipe = function () {
+    this.log.clear();
+    this.summary.reset();
+    this.api.forget();
+  };
+
+  /* ------------------------------------------------------------------------------ */
+  function start() {
+    var chat = null;
+    var root = document.getElementById("chat");
+    // The exit first: it must work even if the chat fails to start.
+    var link = document.getElementById("exit-link");
+    if (link) {
+      new ExitButton(link, document.getElementById("exit-overlay"),
+                     document.getElementById("exit-status"),
+                     function () { if (chat) { chat.wipe(); } });
+    }
+    if (root) { chat = new Chat(root); }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+}());
