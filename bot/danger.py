@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import yaml
 
@@ -141,27 +141,111 @@ _GUARD_KEYS = {"id", "kind", "pattern", "note", "applies_to", "unless"}
 
 
 class _Rx:
-    """A compiled regex and its needles: strings one of which every match contains.
+    """A compiled regex made fast, with the same matches.
 
-    Python's engine tries a pattern that starts with \\b or a lookbehind at every position
-    of the text; finding all needles of the lexicon in one pass first (see _NeedleIndex)
-    lets `detect` skip the patterns that cannot match, so it stays well under a millisecond.
+    Python's engine tries a pattern that starts with \\b or lookbehinds ("not after je")
+    at every position of the text, which is slow. So each regex also gets `fast`: the same
+    pattern without its leading zero-width assertions, which only finds more places; the
+    full regex is then tried at those places alone. And `needles`: strings one of which
+    every match contains, looked up once per clause (see _NeedleIndex) to skip patterns.
     """
 
-    __slots__ = ("regex", "needles")
+    __slots__ = ("regex", "fast", "spaced", "needles")
 
     def __init__(self, regex: re.Pattern[str]) -> None:
         self.regex = regex
+        self.fast = _relaxed(regex.pattern)
+        self.spaced = self.fast is not None and self.fast.pattern.startswith(" (?:")
         self.needles = _needles(regex.pattern)
 
     def possible(self, found: frozenset[str] | set[str]) -> bool:
         return self.needles is None or not found.isdisjoint(self.needles)
 
-    def search(self, text: str) -> re.Match[str] | None:
-        return self.regex.search(text)
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        if self.fast is None:
+            yield from self.regex.finditer(text)
+            return
+        spaced = " " + text if self.spaced else text  # then candidate.start() is the word's index in text
+        pos = 0
+        while (candidate := self.fast.search(spaced, pos)) is not None:
+            m = self.regex.match(text, candidate.start())  # lookbehinds still see the text before
+            if m is not None:
+                yield m
+            pos = candidate.start() + 1
 
-    def finditer(self, text: str) -> Iterable[re.Match[str]]:
-        return self.regex.finditer(text)
+    def search(self, text: str) -> re.Match[str] | None:
+        return next(self.finditer(text), None)
+
+
+def _relaxed(source: str) -> re.Pattern[str] | None:
+    """The regex without the zero-width assertions (\\b, lookbehinds) that start each of its
+    alternatives, or None when there are none: it finds the same places and more."""
+    from re import _parser
+
+    def scan(text: str, i: int, stop: str) -> int:  # index of the next top-level `stop`, or len
+        depth, in_class = 0, False
+        while i < len(text):
+            c = text[i]
+            if c == "\\":
+                i += 2
+                continue
+            if in_class:
+                in_class = c != "]"
+            elif c == "[":
+                in_class = True
+                if text[i + 1 : i + 2] == "]":
+                    i += 1
+            elif c == "(":
+                depth += 1
+            elif c == ")":
+                depth -= 1
+                if depth == 0 and stop == ")":
+                    return i
+            elif c == "|" and depth == 0 and stop == "|":
+                return i
+            i += 1
+        return len(text)
+
+    def zero_width(items: Any) -> bool:
+        return all(op in (_parser.AT, _parser.ASSERT, _parser.ASSERT_NOT)
+                   or (op is _parser.SUBPATTERN and av[0] is None and zero_width(av[-1])) for op, av in items)
+
+    at_word_start = True  # every alternative began with \\b: matches start at a word
+
+    def relax(text: str) -> str:
+        nonlocal at_word_start
+        alternatives, i = [], 0
+        while i <= len(text):
+            j = scan(text, i, "|")
+            alternatives.append(text[i:j])
+            i = j + 1
+        out = []
+        for alt in alternatives:
+            if alt.startswith("(?:") and scan(alt, 0, ")") == len(alt) - 1:
+                out.append("(?:" + relax(alt[3:-1]) + ")")  # a whole group: relax inside it
+                continue
+            k, bounded = 0, False
+            while k < len(alt):
+                if alt.startswith("\\b", k):
+                    k += 2
+                    bounded = True
+                elif alt[k] == "(" and (e := scan(alt, k, ")")) < len(alt) and zero_width(_parser.parse(alt[k : e + 1])):
+                    k = e + 1
+                else:
+                    break
+            at_word_start = at_word_start and bounded
+            out.append(alt[k:])
+        return "|".join(out)
+
+    try:
+        fast = relax(source)
+        if fast == source or not all(fast.split("|")):
+            return None
+        # Words start after a space: searching " " + text for " (?:...)" lets the engine jump
+        # from space to space instead of trying every position.
+        return re.compile(f" (?:{fast})") if at_word_start and "^" not in fast else re.compile(fast)
+    except Exception:  # an unusual construct: the regex alone
+        return None
 
 
 class _NeedleIndex:
@@ -184,8 +268,15 @@ class _NeedleIndex:
             return f"(?:{body})?" if "" in node else body  # greedy: the longest needle here
 
         self.regex = re.compile(build(trie)) if words else None
-        # The needles inside each needle: found with it, since only the longest is reported.
-        self.inside = {w: frozenset(v for v in words if v in w) for w in words}
+        self.words = frozenset(words)
+        self._inside: dict[str, frozenset[str]] = {}
+
+    def inside(self, word: str) -> frozenset[str]:
+        """The needles inside a needle: found with it, since only the longest is reported."""
+        if word not in self._inside:
+            subs = {word[i:j] for i in range(len(word)) for j in range(i + 1, len(word) + 1)}
+            self._inside[word] = frozenset(subs & self.words)
+        return self._inside[word]
 
     def found(self, text: str) -> set[str]:
         out: set[str] = set()
@@ -193,7 +284,7 @@ class _NeedleIndex:
             return out
         pos = 0
         while (m := self.regex.search(text, pos)) is not None:
-            out |= self.inside[m.group()]
+            out |= self.inside(m.group())
             pos = m.start() + 1
         return out
 
@@ -239,14 +330,16 @@ def _needles(source: str) -> tuple[str, ...] | None:
         run: set[str] = {""}
         for op, av in items:
             sub = exact([(op, av)])
-            if sub is not None and len(run) * len(sub) <= _MAX_EXACT:
-                run = {a + b for a in run for b in sub}
-                continue
+            if sub is not None:
+                candidates.append(sub)  # this part alone
+                if len(run) * len(sub) <= _MAX_EXACT:
+                    run = {a + b for a in run for b in sub}
+                    continue
             candidates.append(run)
             run = {""}
-            if sub is not None:  # too many strings together: this part alone
-                candidates.append(sub)
-            elif op is _parser.SUBPATTERN:
+            if sub is not None:
+                continue
+            if op is _parser.SUBPATTERN:
                 candidates.append(required(av[-1]) or set())
             elif op is _parser.BRANCH:
                 alts = [required(b) for b in av[1]]
@@ -255,7 +348,13 @@ def _needles(source: str) -> tuple[str, ...] | None:
                 candidates.append(required(av[2]) or set())
         candidates.append(run)
         good = [c for c in candidates if c and "" not in c]
-        return max(good, key=lambda c: (min(map(len, c)), -len(c))) if good else None
+        if not good:
+            return None
+        # The fewest strings of at least 3 letters (cheap to look for), else the longest.
+        long_enough = [c for c in good if min(map(len, c)) >= 3]
+        if long_enough:
+            return min(long_enough, key=lambda c: (len(c), -min(map(len, c))))
+        return max(good, key=lambda c: min(map(len, c)))
 
     try:
         found = required(_parser.parse(source))
@@ -391,13 +490,12 @@ class DangerLexicon:
     # -- detection
     def detect(self, text: str) -> Flags:
         prepared = [_prepare(c) for c in clauses(text if isinstance(text, str) else "")]
-        views = [self._view(c) for c in prepared]  # per clause: the patterns and guards that can match
+        view = self._view("\n".join(prepared))  # the patterns and guards that can match
         # Statements of safety, in reading order: they cancel danger said before them.
-        safety = [(ci, m.start()) for ci, (c, v) in enumerate(zip(prepared, views)) for g in v.guards["safety"]
-                  for m in g.regex.finditer(c) if not (g.unless and g.unless.search(c[m.start():]))]
+        view.safety = [(ci, m.start()) for ci, c in enumerate(prepared) for g in view.guards["safety"]
+                       for m in g.regex.finditer(c) if not (g.unless and g.unless.search(c[m.start():]))]
         evidence: dict[str, set[str]] = {k: set() for k in _KINDS}
-        for ci, (clause, view) in enumerate(zip(prepared, views)):
-            view.safety = safety
+        for ci, clause in enumerate(prepared):
             now = view.any("now", "danger", clause)
             for flag in _KINDS:
                 for p in view.patterns[flag]:
@@ -414,8 +512,8 @@ class DangerLexicon:
             distress_evidence=tuple(sorted(evidence["distress"])),
         )
 
-    def _view(self, clause: str) -> "_Message":
-        found = self.index.found(clause)
+    def _view(self, text: str) -> "_Message":
+        found = self.index.found(text)
         return _Message(
             patterns={f: [p for p in self.patterns[f] if p.regex.possible(found)] for f in _KINDS},
             guards={k: [g for g in gs if g.regex.possible(found)] for k, gs in self.guards.items()},
@@ -424,7 +522,7 @@ class DangerLexicon:
 
 @dataclass
 class _Message:
-    """The patterns and guards that can match one clause, and the message's statements of safety."""
+    """The patterns and guards that can match one message, and its statements of safety."""
 
     patterns: dict[str, list[_Pattern]]
     guards: dict[str, list[_Guard]]

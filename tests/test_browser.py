@@ -351,6 +351,39 @@ def test_keyboard_only(page, server):
                         " const bar = document.getElementById('exit-bar').getBoundingClientRect();"
                         " return [r.top, bar.bottom]; })()")
     assert box[0] >= box[1], f"the focused link is under the exit bar: {box}"
+    # Then every stop of the Tab order, forward, stays visible below the bar.
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        where = page.evaluate("""() => {
+            const el = document.activeElement, bar = document.getElementById('exit-bar');
+            if (!el || el === document.body || bar.contains(el)) return null;
+            const r = el.getBoundingClientRect();
+            return [el.outerHTML.slice(0, 80), r.top, bar.getBoundingClientRect().bottom];
+        }""")
+        if where:
+            assert where[1] >= where[2] - 1, f"focus hidden under the exit bar: {where}"
+
+
+def test_erase_clears_the_screen_and_starts_a_new_conversation(page, server):
+    bodies = []
+    page.on("request", lambda r: bodies.append(r.post_data_json) if r.url.endswith("/webhooks/rest/webhook") else None)
+    open_chat(page, server)
+    before = bot_count(page)
+    page.fill("#message", "mon mari me frappe")
+    page.press("#message", "Enter")
+    wait_reply(page, before)
+    assert page.locator("#print").is_visible()
+    page.click("#erase")
+    page.wait_for_function("document.getElementById('log').textContent.includes('effacé')")
+    assert page.locator("#log .message").count() == 1 and "mari" not in log_text(page)
+    assert page.locator("#print").is_hidden()
+    before = bot_count(page)
+    page.fill("#message", "bonjour")
+    page.press("#message", "Enter")
+    wait_reply(page, before)
+    assert [b["message"] for b in bodies] == ["mon mari me frappe", "/effacer", "bonjour"]
+    assert bodies[0]["sender"] == bodies[1]["sender"] != bodies[2]["sender"]
+    assert len(bodies[0]["sender"]) >= 32
 
 
 @pytest.mark.parametrize("viewport", [MOBILE, {"width": 1280, "height": 900}], ids=["mobile", "desktop"])

@@ -320,6 +320,38 @@ def understand_cmd(settings: Settings, text):
     _dump(_understander(settings).understand(text).as_dict())
 
 
+@cli.command("chat")
+@click.pass_obj
+def chat(settings: Settings):
+    """La même conversation que sur la page, dans le terminal (Ctrl-D pour quitter)."""
+    import uuid
+
+    from bot.dialogue import Dialogue
+
+    from rules import Orienter
+
+    understander = _understander(settings)
+    dialogue = Dialogue(understander.directory, Orienter(understander.directory, settings.rules_dir), understander)
+    sender = uuid.uuid4().hex
+    click.echo(dialogue.spec.texts["welcome"])
+    buttons: list[dict] = []
+    while True:
+        try:
+            text = input("> ")
+        except (EOFError, KeyboardInterrupt):
+            dialogue.handle(sender, "/effacer")
+            click.echo("\nConversation effacée. Au revoir.")
+            return
+        if text.strip().isdigit() and 1 <= int(text) <= len(buttons):
+            text = buttons[int(text) - 1]["payload"]
+        buttons = []
+        for reply in dialogue.handle(sender, text):
+            click.echo(reply.get("text", ""))
+            for i, b in enumerate(reply.get("buttons", []), 1):
+                click.echo(f"  [{i}] {b['title']}")
+            buttons = reply.get("buttons", []) or buttons
+
+
 # -- server -----------------------------------------------------------------------------------
 @cli.command("serve")
 @click.option("--host", envvar="HOST", default="127.0.0.1", show_default=True)
