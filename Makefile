@@ -38,3 +38,6 @@ check-contracts: setup
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
+
+# The Rasa profile (issue 7): targets rasa, run-rasa, test-rasa, bench-rasa.
+-include rasa.mk
