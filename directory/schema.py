@@ -153,6 +153,69 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m002_staff(db: sqlite_utils.Database) -> None:
+    """Staff accounts and sessions, the append-only audit log, verifications,
+    temporary closures and anonymous error reports. No table here holds any
+    conversation text."""
+    db.executescript(
+        """
+        CREATE TABLE staff_user (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('lecteur', 'editeur', 'admin')),
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE staff_session (
+            token_hash TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES staff_user(id) ON DELETE CASCADE,
+            csrf TEXT NOT NULL,
+            expires_at REAL NOT NULL
+        );
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            username TEXT NOT NULL,
+            entry TEXT NOT NULL,
+            action TEXT NOT NULL,
+            field TEXT,
+            before TEXT,
+            after TEXT
+        );
+        CREATE INDEX audit_log_entry ON audit_log(entry, id);
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'le journal des modifications ne peut pas être modifié'); END;
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'le journal des modifications ne peut pas être effacé'); END;
+        CREATE TABLE verification (
+            id INTEGER PRIMARY KEY,
+            service_id TEXT NOT NULL,
+            username TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE TABLE service_closure (
+            id INTEGER PRIMARY KEY,
+            service_id TEXT NOT NULL,
+            start TEXT NOT NULL,
+            end TEXT NOT NULL,
+            reason TEXT,
+            CHECK (end >= start)
+        );
+        CREATE INDEX service_closure_service ON service_closure(service_id);
+        CREATE TABLE error_report (
+            id INTEGER PRIMARY KEY,
+            service_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            at TEXT NOT NULL,
+            resolved_at TEXT,
+            resolved_by TEXT
+        );
+        """
+    )
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; return their names."""
     pending = [m.name for m in migrations.pending(db)]

@@ -182,7 +182,8 @@
         })
         .replace(new RegExp(day, "g"), function (_, a) { return w[a] || a; })
         .replace(/(\d\d:\d\d)-(\d\d:\d\d)/g, "$1 " + (w["-"] || "-") + " $2")
-        .replace(/\boff\b/g, w.off || "off");
+        .replace(/\boff\b/g, w.off || "off")
+        .replace(/,(?=\S)/g, ", ");
     }).filter(Boolean).join(" ; ");
   };
 

@@ -1,0 +1,234 @@
+"""Staff changes to the directory: create, edit, archive, verify, close for a while.
+
+Every change is validated with the loader's own rules (`validate_service`), refused
+when the entry changed since the editor opened it (the `version` column), and
+written together with its audit rows in one BEGIN IMMEDIATE transaction: there is
+no change without its trace, and no trace without its change.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from .db import write_transaction
+from .errors import DirectoryError, Problem
+from .loader import service_rows, validate_service
+from .repository import Directory
+from .services import Service
+
+__all__ = ["EditError", "Conflict", "service_entry", "save_service", "archive_service", "verify_service",
+           "add_closure", "report_error", "resolve_report", "audit_of", "verification_queue", "REPORT_KINDS"]
+
+REPORT_KINDS = {"telephone": "Le numéro ne marche pas", "horaires": "Les horaires sont faux",
+                "adresse": "L'adresse est fausse", "ferme": "Le service n'existe plus", "autre": "Autre erreur"}
+_CHILD_TABLES = ("attribute", "service_area", "service_at_location", "address", "location", "schedule", "phone")
+
+
+class EditError(DirectoryError):
+    """Invalid input: `problems` say which field and why, in French. Nothing was saved."""
+
+    code = "invalid_entry"
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(f"{p.field or 'entrée'} : {p.message}" for p in problems))
+
+    def by_field(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for p in self.problems:
+            out.setdefault(p.field or "_", []).append(p.message)
+        return out
+
+
+class Conflict(DirectoryError):
+    """The entry was changed by someone else since it was opened; nothing was saved."""
+
+    code = "conflict"
+
+    def __init__(self, current: dict, changes: list[tuple[str, object, object]]):
+        self.current = current
+        self.changes = changes  # (field, what you started from, what is there now)
+        fields = ", ".join(f for f, _, _ in changes) or "aucun champ"
+        super().__init__(f"quelqu'un a modifié cette fiche pendant que vous l'éditiez (champs : {fields}) ; "
+                         f"relisez la version actuelle avant d'enregistrer")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def service_entry(service: Service) -> dict:
+    """A service in the shape of data/services.yaml: what forms, diffs and CSV show."""
+    return {
+        "id": service.id, "name": service.name, "organization": service.organization, "category": service.category,
+        "description": service.description,
+        "phones": [{"number": p.number, "type": p.type} for p in service.phones],
+        "url": service.url, "situations": list(service.situations),
+        "publics": {"ages": list(service.ages), "roles": list(service.roles)},
+        "area": list(service.area), "address": service.address, "confidential_address": service.confidential_address,
+        "hours": service.hours, "visibility": service.visibility, "cost": service.cost, "emergency": service.emergency,
+        "access": service.access, "source": service.source_id, "verified_on": service.verified_on,
+        "a_verifier": service.a_verifier,
+    }
+
+
+def _diff(before: dict, after: dict) -> list[tuple[str, object, object]]:
+    return [(k, before.get(k), after.get(k)) for k in after if k != "id" and before.get(k) != after.get(k)]
+
+
+def _dump(value) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _audit(db, username: str, entry: str, action: str, field=None, before=None, after=None) -> None:
+    db.execute("INSERT INTO audit_log (at, username, entry, action, field, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
+               [_now(), username, entry, action, field, _dump(before), _dump(after)])
+
+
+def _fresh(directory: Directory, service_id: str) -> Service | None:
+    from .repository import _read_services
+
+    return _read_services(directory.db, "s.id = ?", (service_id,)).get(service_id)
+
+
+def save_service(directory: Directory, entry: dict, *, version: int | None, username: str) -> Service:
+    """Create (version None) or update (version = the one the editor started from)."""
+    snap = directory.snapshot
+    source_ids = {r[0] for r in directory.db.execute("SELECT id FROM source")}
+    row, problems = validate_service(entry, directory.vocabulary, set(snap.territories), source_ids, "formulaire")
+    if problems:
+        raise EditError(problems)
+    sid = row["id"]
+    db = directory.db
+    with write_transaction(db):
+        current = _fresh(directory, sid)
+        if version is None and current is not None:
+            raise EditError([Problem("duplicate_id", "formulaire", sid, "id", "cet identifiant existe déjà")])
+        if version is not None:
+            if current is None:
+                raise EditError([Problem("not_found", "formulaire", sid, "id", "cette fiche n'existe pas")])
+            if current.version != version:
+                raise Conflict(service_entry(current), _diff(entry, service_entry(current)))
+        before = service_entry(current) if current else {}
+        new_version = (current.version + 1) if current else 1
+        for table in _CHILD_TABLES:
+            key = "id" if table in ("location", "address") else "service_id"
+            db.execute(f"DELETE FROM [{table}] WHERE [{key}] = ?", [sid])
+        rows = service_rows(row)
+        if rows["organization"]:
+            db["organization"].upsert_all(rows["organization"], pk="id")
+        values = {**rows["service"][0], "version": new_version, "status": current.status if current else "active"}
+        if current:
+            db["service"].update(sid, values)
+        else:
+            db["service"].insert(values)
+        for table in ("phone", "schedule", "location", "address", "service_at_location", "service_area", "attribute"):
+            if rows[table]:
+                db[table].insert_all(rows[table])
+        after = service_entry(_fresh(directory, sid))
+        if current is None:
+            _audit(db, username, sid, "création", None, None, after)
+        for field, old, new in _diff(before, after):
+            _audit(db, username, sid, "modification", field, old, new)
+    directory.invalidate()
+    return directory.service(sid, include_pro=True)
+
+
+def _set_status(directory: Directory, service_id: str, status: str, username: str, action: str) -> None:
+    with write_transaction(directory.db):
+        current = _fresh(directory, service_id)
+        if current is None:
+            raise EditError([Problem("not_found", "formulaire", service_id, "id", "cette fiche n'existe pas")])
+        directory.db.execute("UPDATE service SET status = ?, version = version + 1 WHERE id = ?", [status, service_id])
+        _audit(directory.db, username, service_id, action, "status", current.status, status)
+    directory.invalidate()
+
+
+def archive_service(directory: Directory, service_id: str, username: str) -> None:
+    _set_status(directory, service_id, "archived", username, "archivage")
+
+
+def verify_service(directory: Directory, service_id: str, username: str, today: date | None = None) -> None:
+    """"Vérifié aujourd'hui": who verified which entry, and when."""
+    today = (today or date.today()).isoformat()
+    with write_transaction(directory.db):
+        current = _fresh(directory, service_id)
+        if current is None:
+            raise EditError([Problem("not_found", "formulaire", service_id, "id", "cette fiche n'existe pas")])
+        directory.db.execute("UPDATE service SET verified_on = ?, a_verifier = 0, version = version + 1 WHERE id = ?",
+                             [today, service_id])
+        directory.db.execute("INSERT INTO verification (service_id, username, at) VALUES (?, ?, ?)",
+                             [service_id, username, _now()])
+        _audit(directory.db, username, service_id, "vérification", "verified_on", current.verified_on, today)
+    directory.invalidate()
+
+
+def add_closure(directory: Directory, service_id: str, start: str, end: str, reason: str | None, username: str) -> None:
+    try:
+        d1, d2 = date.fromisoformat(start), date.fromisoformat(end)
+    except (TypeError, ValueError):
+        raise EditError([Problem("invalid_date", "formulaire", service_id, "start", "dates attendues au format AAAA-MM-JJ")]) from None
+    if d2 < d1:
+        raise EditError([Problem("invalid_date", "formulaire", service_id, "end", "la fin doit venir après le début")])
+    with write_transaction(directory.db):
+        if _fresh(directory, service_id) is None:
+            raise EditError([Problem("not_found", "formulaire", service_id, "id", "cette fiche n'existe pas")])
+        directory.db.execute("INSERT INTO service_closure (service_id, start, end, reason) VALUES (?, ?, ?, ?)",
+                             [service_id, d1.isoformat(), d2.isoformat(), (reason or "").strip()[:200] or None])
+        _audit(directory.db, username, service_id, "fermeture temporaire", "closure", None,
+               {"start": d1.isoformat(), "end": d2.isoformat(), "reason": reason})
+    directory.invalidate()
+
+
+def report_error(directory: Directory, service_id: str, kind: str) -> None:
+    """Anonymous "signaler une erreur": the entry and the kind of error, nothing else."""
+    if kind not in REPORT_KINDS:
+        raise EditError([Problem("invalid_kind", "signalement", service_id, "kind",
+                                 f"type d'erreur inconnu (possibles : {', '.join(REPORT_KINDS)})")])
+    if directory.snapshot.services.get(service_id) is None:
+        raise EditError([Problem("not_found", "signalement", service_id, "service_id", "ce service n'existe pas")])
+    with write_transaction(directory.db):
+        directory.db.execute("INSERT INTO error_report (service_id, kind, at) VALUES (?, ?, ?)",
+                             [service_id, kind, date.today().isoformat()])
+
+
+def resolve_report(directory: Directory, report_id: int, username: str) -> None:
+    with write_transaction(directory.db):
+        row = directory.db.execute("SELECT service_id FROM error_report WHERE id = ? AND resolved_at IS NULL",
+                                   [report_id]).fetchone()
+        if row is None:
+            raise EditError([Problem("not_found", "signalement", None, "id", "signalement introuvable ou déjà traité")])
+        directory.db.execute("UPDATE error_report SET resolved_at = ?, resolved_by = ? WHERE id = ?",
+                             [_now(), username, report_id])
+        _audit(directory.db, username, row[0], "signalement traité", "report", None, report_id)
+
+
+def audit_of(directory: Directory, entry: str | None = None) -> list[dict]:
+    where, params = ("WHERE entry = ?", [entry]) if entry else ("", [])
+    return [dict(r) for r in directory.db.query(f"SELECT * FROM audit_log {where} ORDER BY id", params)]
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    service: Service
+    reason: str
+    reports: tuple[dict, ...] = ()
+
+
+def verification_queue(directory: Directory, months: int = 6, today: date | None = None) -> list[QueueItem]:
+    """Entries flagged as wrong, then entries not verified for more than `months` months."""
+    today = today or date.today()
+    limit = (today - timedelta(days=round(months * 30.44))).isoformat()
+    reports: dict[str, list[dict]] = {}
+    for r in directory.db.query("SELECT * FROM error_report WHERE resolved_at IS NULL ORDER BY id"):
+        reports.setdefault(r["service_id"], []).append(dict(r))
+    items = []
+    for sid, rs in reports.items():
+        s = directory.snapshot.services.get(sid)
+        if s:
+            items.append(QueueItem(s, f"{len(rs)} signalement(s)", tuple(rs)))
+    for s in sorted(directory.snapshot.services.values(), key=lambda s: (s.verified_on or "", s.id)):
+        if s.status == "active" and s.id not in reports and (not s.verified_on or s.verified_on < limit):
+            items.append(QueueItem(s, f"vérifié le {s.verified_on or 'jamais'}"))
+    return items
