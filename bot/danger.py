@@ -3,22 +3,23 @@
 `detect(text)` says whether someone is in immediate danger now (the reply starts with
 17 / 112 / SMS 114) and whether the person shows suicidal thoughts or acute distress
 (the reply gives 3114). The rules are data: named regular expressions in `danger.yml`,
-applied to normalised text (`bot.normalize`) clause by clause:
+applied to normalised text (`bot.normalize`), clause by clause:
 
 * a clause raises a flag when one of its patterns matches and no guard applies;
-* guards: a negation right around the match ("il ne me frappe plus"), a past or
-  habitual time in the same part of the clause ("il y a trois ans", "tous les jours")
-  unless the clause holds a present marker ("la", "maintenant", "en ce moment"...),
-  a frame that makes the words not literal (films, games, idioms, hypotheses), and a
-  statement of safety made later in the message ("... mais il est parti");
+* guards: a negation right around the match ("il ne me frappe plus"); a past or habitual
+  time near the match ("il y a trois ans", "tous les jours"), unless the clause holds a
+  present marker ("la", "maintenant", "en ce moment"...); a frame that makes the words
+  not literal (films, games, hypotheses) or an idiom overlapping the match ("mort de
+  rire"); a statement of safety made later in the message ("... mais il est parti");
 * recall comes first: a false alarm shows 17/112/114 first, a miss can cost a life.
 
-Extra normalisation done here, on top of `bot.normalize` (which is shared and not
-changed): letters repeated for emphasis are squeezed ("auuu secouuurs", "frapppe";
-doubled letters too, so "frappe" and "frape" read the same: patterns are squeezed the
-same way when loaded), SMS spellings whose letters were repeated are expanded again,
-a few more SMS spellings ("kil", "plu", "jtiens", "jpp"), and "ma"/"ta" before a
-violent past participle is read as "m a" ("il ma etrangler").
+Extra normalisation done here, on top of `bot.normalize` (shared, not changed here):
+letters repeated for emphasis are squeezed ("auuu secouuurs", "frapppe"), and so are
+doubled letters, so "frappe" and "frape" read the same (patterns are squeezed the same way
+when loaded); SMS spellings whose letters were repeated are expanded again ("jsuuis");
+a few more SMS spellings ("kil", "plu", "jtiens", "jpp"); "ma"/"ta" before a violent past
+participle is read as "m a" ("il ma etrangler"); and "c est est", which bot.normalize
+makes of "c'est" ("c" is an SMS key), is read as "c est".
 """
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from re import _parser  # the stdlib's regex parser: to read the structure of the patterns
+from typing import Any, Iterator
 
 import yaml
 
@@ -93,7 +95,6 @@ _SMS_SQUEEZED = {
     squeeze(k): v for k, v in {**SMS, **_EXTRA_SMS}.items()
     if v != k and (squeeze(k) == k or (squeeze(k) not in SMS and squeeze(k) not in _NOT_SMS))
 }
-
 # "ma"/"ta" + a violent past participle (or its infinitive, as often written) is "m a".
 _ELIDED = re.compile(
     r"\b([mt])a ((?:frap|tap|cogn|tabas|etrangl|etouf|egorg|poignard|plant|enferm|atach|sequestr|enlev|"
@@ -102,15 +103,6 @@ _ELIDED = re.compile(
     r"retenu|menot)(?:e|es|er|ee|ees|u|ue|us|ues|i|ie|is)?)\b"
 )
 _C_EST = re.compile(r"\bc est (?=(?:est|etait|etaient|sera|serait|fut)\b)")
-# Time words bind to the verb near them: "et il", "qui", "puis" start another part of the
-# clause ("il m a frappee hier et il revient"), but "se fait taper et insulter tous les
-# jours" stays one part. A time word further than _TIME_REACH words from the match is
-# about another verb ("le voisin qui me harcele depuis un an ... va me defoncer").
-_SUBCLAUSE = re.compile(
-    r"\b(?:et(?= (?:il|elle|ils|elles|je|j|on|nous|vous|tu|la|maintenant|depuis|c|ca|y|mon|ma|mes|le|les|un|une|des|quelqu)\b)"
-    r"|qui|puis|ensuite|donc|car|parce que)\b"
-)
-_TIME_REACH = 6
 
 
 @lru_cache(maxsize=4096)
@@ -125,41 +117,30 @@ def _prepare(clause: str) -> str:
             words.append(_SMS_SQUEEZED.get(sq, sq))
         else:
             words.append(w)
-    # "c'est" comes out of bot.normalize as "c est est" ("c" is also an SMS key for "c est").
     text = _C_EST.sub("c ", squeeze(" ".join(words)))
     return _ELIDED.sub(r"\1 a \2", text)
 
 
-# ---------------------------------------------------------------- lexicon
-
-_ID = re.compile(r"^[a-z][a-z0-9_.]*$")
-_FRAGMENT = re.compile(r"\{([a-z_]+)\}")
-_KINDS = ("danger", "distress")
-_GUARD_KINDS = ("negation_before", "negation_after", "now", "time", "safety", "frame", "idiom")
-_PATTERN_KEYS = {"id", "pattern", "note", "needs_now", "present", "unless"}
-_GUARD_KEYS = {"id", "kind", "pattern", "note", "applies_to", "unless"}
-
+# ---------------------------------------------------------------- fast matching
 
 class _Rx:
-    """A compiled regex made fast, with the same matches.
+    """A compiled regex, made fast, with the same matches.
 
-    Python's engine tries a pattern that starts with \\b or lookbehinds ("not after je")
-    at every position of the text, which is slow. So each regex also gets `fast`: the same
-    pattern without its leading zero-width assertions, which only finds more places; the
-    full regex is then tried at those places alone. And `needles`: strings one of which
-    every match contains, looked up once per clause (see _NeedleIndex) to skip patterns.
+    Python's engine tries a pattern that starts with \\b or lookbehinds ("not after je") at
+    every position of the text, which is slow, and a message has many clauses and the
+    lexicon many patterns. So each regex also gets `leads`: the words (or pairs of words) its
+    matches can start with, when they can be spelled out. `detect` looks up each word of
+    the message once and tries the full regex only where a lead starts. A regex whose leads
+    cannot be spelled out gets `fast` instead: the same pattern without the zero-width
+    assertions that start its alternatives, which finds the same places and more, searched
+    from space to space when every alternative starts at a word.
     """
 
-    __slots__ = ("regex", "fast", "spaced", "needles")
+    __slots__ = ("regex", "fast", "spaced", "leads")
 
     def __init__(self, regex: re.Pattern[str]) -> None:
         self.regex = regex
-        self.fast = _relaxed(regex.pattern)
-        self.spaced = self.fast is not None and self.fast.pattern.startswith(" (?:")
-        self.needles = _needles(regex.pattern)
-
-    def possible(self, found: frozenset[str] | set[str]) -> bool:
-        return self.needles is None or not found.isdisjoint(self.needles)
+        self.fast, self.spaced, self.leads = _relax(regex.pattern)
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         if self.fast is None:
@@ -177,51 +158,157 @@ class _Rx:
         return next(self.finditer(text), None)
 
 
-def _relaxed(source: str) -> re.Pattern[str] | None:
-    """The regex without the zero-width assertions (\\b, lookbehinds) that start each of its
-    alternatives, or None when there are none: it finds the same places and more."""
-    from re import _parser
+_MAX_EXACT = 3000  # most strings a part of a pattern may spell out before it counts as "anything"
+_BOUNDARY = "\x00"  # stands for \b while spelling out the words a pattern starts with
 
-    def scan(text: str, i: int, stop: str) -> int:  # index of the next top-level `stop`, or len
-        depth, in_class = 0, False
-        while i < len(text):
-            c = text[i]
-            if c == "\\":
-                i += 2
-                continue
-            if in_class:
-                in_class = c != "]"
-            elif c == "[":
-                in_class = True
-                if text[i + 1 : i + 2] == "]":
-                    i += 1
-            elif c == "(":
-                depth += 1
-            elif c == ")":
-                depth -= 1
-                if depth == 0 and stop == ")":
-                    return i
-            elif c == "|" and depth == 0 and stop == "|":
+
+def _exact(items: Any) -> set[str] | None:
+    """All the strings a parsed regex sequence can match, if few; else None."""
+    out = {""}
+    for op, av in items:
+        if op is _parser.LITERAL:
+            part: set[str] | None = {chr(av)}
+        elif op is _parser.AT:
+            part = {_BOUNDARY} if av in (_parser.AT_BOUNDARY, _parser.AT_END) else {""}
+        elif op in (_parser.ASSERT, _parser.ASSERT_NOT):
+            part = {""}
+        elif op is _parser.SUBPATTERN:
+            part = _exact(av[-1])
+        elif op is _parser.IN and all(o is _parser.LITERAL for o, _ in av) and len(av) <= 8:
+            part = {chr(c) for _, c in av}
+        elif op is _parser.BRANCH:
+            alts = [_exact(b) for b in av[1]]
+            part = None if any(a is None for a in alts) else set().union(*alts)  # type: ignore[arg-type]
+        elif op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT) and av[0] == 0 and av[1] == 1:
+            inner = _exact(av[2])
+            part = None if inner is None else inner | {""}
+        else:
+            part = None
+        if part is None or len(out) * len(part) > _MAX_EXACT:
+            return None
+        out = {a + b for a in out for b in part}
+    return out
+
+
+Lead = tuple[str, ...]  # one word, or two words in a row
+
+
+def _leads(alternative: str) -> set[Lead] | None:
+    """The first word, or first two words, a match of this alternative (which starts at a
+    word) can start with; None when the first word cannot be spelled out to its end."""
+    return _leads_of(list(_parser.parse(alternative)))
+
+
+def _leads_of(items: list[Any]) -> set[Lead] | None:
+    if not items:
+        return None
+    op, av = items[0]
+    if op in (_parser.AT, _parser.ASSERT, _parser.ASSERT_NOT):  # zero width: look past it
+        return _leads_of(items[1:])
+    if op is _parser.SUBPATTERN and av[0] is None:
+        return _leads_of(list(av[-1]) + items[1:])
+    if op is _parser.BRANCH:  # each alternative, followed by the rest
+        out: set[Lead] = set()
+        for branch in av[1]:
+            found = _leads_of(list(branch) + items[1:])
+            if found is None:
+                return None
+            out |= found
+        return out
+    for n in range(len(items), 0, -1):  # the longest leading run of parts that can be spelled out
+        spelled = _exact(items[:n])
+        if spelled is not None:
+            break
+    else:
+        return None
+    then_space = _starts_with_space(items[n:])  # the run is followed by a space or a word end
+
+    def word(s: str | None) -> tuple[str | None, str | None]:  # (complete first word, text after its space)
+        if not s:
+            return None, None
+        cut = min((k for k in (s.find(" "), s.find(_BOUNDARY)) if k > 0), default=-1)
+        if cut < 0:
+            return (s, None) if then_space else (None, None)
+        rest = s[cut:].lstrip(_BOUNDARY)
+        return s[:cut], (rest[1:].lstrip(_BOUNDARY) if rest.startswith(" ") else None)
+
+    leads: set[Lead] = set()
+    for s in spelled:
+        first, rest = word(s.lstrip(_BOUNDARY))
+        if first is None:
+            return None
+        second = word(rest)[0]
+        leads.add((first, second) if second else (first,))
+    return leads
+
+
+def _starts_with_space(items: list[Any]) -> bool:
+    """Whether what these parts match surely starts with a space or a word end."""
+    if not items:
+        return False  # the match may end inside a word ("frap" in "frappe")
+    op, av = items[0]
+    if op is _parser.LITERAL:
+        return av == ord(" ")
+    if op is _parser.AT:
+        return av is _parser.AT_BOUNDARY or _starts_with_space(items[1:])
+    if op in (_parser.ASSERT, _parser.ASSERT_NOT):
+        return _starts_with_space(items[1:])
+    if op is _parser.SUBPATTERN:
+        return _starts_with_space(list(av[-1]) + items[1:])
+    if op is _parser.BRANCH:
+        return all(_starts_with_space(list(b) + items[1:]) for b in av[1])
+    if op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT):
+        inner = _starts_with_space(list(av[2]))
+        return inner and (av[0] >= 1 or _starts_with_space(items[1:]))
+    return False
+
+
+def _split_top(text: str, stop: str, i: int = 0) -> int:
+    """Index of the next `stop` ('|' or a group's ')') at depth 0 from i, or len(text)."""
+    depth, in_class = 0, False
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if text[i + 1 : i + 2] == "]":
+                i += 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0 and stop == ")":
                 return i
-            i += 1
-        return len(text)
+        elif c == "|" and depth == 0 and stop == "|":
+            return i
+        i += 1
+    return len(text)
 
-    def zero_width(items: Any) -> bool:
-        return all(op in (_parser.AT, _parser.ASSERT, _parser.ASSERT_NOT)
-                   or (op is _parser.SUBPATTERN and av[0] is None and zero_width(av[-1])) for op, av in items)
 
-    at_word_start = True  # every alternative began with \\b: matches start at a word
+def _zero_width(items: Any) -> bool:
+    return all(op in (_parser.AT, _parser.ASSERT, _parser.ASSERT_NOT)
+               or (op is _parser.SUBPATTERN and av[0] is None and _zero_width(av[-1])) for op, av in items)
+
+
+def _relax(source: str) -> tuple[re.Pattern[str] | None, bool, frozenset[Lead] | None]:
+    """(fast regex or None, whether it is searched in " " + text, leads or None)."""
+    at_word_start = True  # every alternative began with \b: matches start at a word
+    leads: set[Lead] | None = set()
 
     def relax(text: str) -> str:
-        nonlocal at_word_start
+        nonlocal at_word_start, leads
         alternatives, i = [], 0
         while i <= len(text):
-            j = scan(text, i, "|")
+            j = _split_top(text, "|", i)
             alternatives.append(text[i:j])
             i = j + 1
         out = []
         for alt in alternatives:
-            if alt.startswith("(?:") and scan(alt, 0, ")") == len(alt) - 1:
+            if alt.startswith("(?:") and _split_top(alt, ")") == len(alt) - 1:
                 out.append("(?:" + relax(alt[3:-1]) + ")")  # a whole group: relax inside it
                 continue
             k, bounded = 0, False
@@ -229,140 +316,37 @@ def _relaxed(source: str) -> re.Pattern[str] | None:
                 if alt.startswith("\\b", k):
                     k += 2
                     bounded = True
-                elif alt[k] == "(" and (e := scan(alt, k, ")")) < len(alt) and zero_width(_parser.parse(alt[k : e + 1])):
+                elif alt[k] == "(" and (e := _split_top(alt, ")", k)) < len(alt) and _zero_width(_parser.parse(alt[k : e + 1])):
                     k = e + 1
                 else:
                     break
             at_word_start = at_word_start and bounded
+            found = _leads(alt[k:]) if bounded and leads is not None else None
+            leads = None if found is None else leads | found  # type: ignore[operator]
             out.append(alt[k:])
         return "|".join(out)
 
     try:
         fast = relax(source)
         if fast == source or not all(fast.split("|")):
-            return None
-        # Words start after a space: searching " " + text for " (?:...)" lets the engine jump
-        # from space to space instead of trying every position.
-        return re.compile(f" (?:{fast})") if at_word_start and "^" not in fast else re.compile(fast)
-    except Exception:  # an unusual construct: the regex alone
-        return None
+            return None, False, None
+        if at_word_start and "^" not in fast:
+            # Words start after a space: searching " " + text for " (?:...)" lets the engine
+            # jump from space to space instead of trying every position.
+            return re.compile(f" (?:{fast})"), True, frozenset(leads) if leads else None
+        return re.compile(fast), False, None
+    except Exception:  # an unusual construct: the regex alone decides, at every position
+        return None, False, None
 
 
-class _NeedleIndex:
-    """Which needles occur in a text, in one left-to-right pass of a trie-shaped regex."""
+# ---------------------------------------------------------------- lexicon
 
-    def __init__(self, needles: Iterable[str]) -> None:
-        words = sorted(set(needles))
-        trie: dict[str, Any] = {}
-        for w in words:
-            node = trie
-            for ch in w:
-                node = node.setdefault(ch, {})
-            node[""] = {}
-
-        def build(node: dict[str, Any]) -> str:
-            alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-            if not alts:
-                return ""
-            body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-            return f"(?:{body})?" if "" in node else body  # greedy: the longest needle here
-
-        self.regex = re.compile(build(trie)) if words else None
-        self.words = frozenset(words)
-        self._inside: dict[str, frozenset[str]] = {}
-
-    def inside(self, word: str) -> frozenset[str]:
-        """The needles inside a needle: found with it, since only the longest is reported."""
-        if word not in self._inside:
-            subs = {word[i:j] for i in range(len(word)) for j in range(i + 1, len(word) + 1)}
-            self._inside[word] = frozenset(subs & self.words)
-        return self._inside[word]
-
-    def found(self, text: str) -> set[str]:
-        out: set[str] = set()
-        if self.regex is None:
-            return out
-        pos = 0
-        while (m := self.regex.search(text, pos)) is not None:
-            out |= self.inside(m.group())
-            pos = m.start() + 1
-        return out
-
-
-_MAX_EXACT = 3000  # most strings a part of a pattern may spell out before it counts as "anything"
-
-
-def _needles(source: str) -> tuple[str, ...] | None:
-    """Literal strings one of which any match must contain, or None when unsure.
-
-    Works on the stdlib's parse of the regex: a run of parts that spell out a small set of
-    strings ("(?:va|veut) (?:me|m)") gives those strings; a branch needs one of its
-    alternatives; zero-width assertions and optional parts never make a match longer.
-    """
-    from re import _parser  # the stdlib's own regex parser (sre_parse)
-
-    def exact(items: Any) -> set[str] | None:
-        """All the strings this sequence can match, if few; else None."""
-        out = {""}
-        for op, av in items:
-            if op is _parser.LITERAL:
-                part: set[str] | None = {chr(av)}
-            elif op in (_parser.AT, _parser.ASSERT, _parser.ASSERT_NOT):
-                part = {""}
-            elif op is _parser.SUBPATTERN:
-                part = exact(av[-1])
-            elif op is _parser.BRANCH:
-                alts = [exact(b) for b in av[1]]
-                part = None if any(a is None for a in alts) else set().union(*alts)  # type: ignore[arg-type]
-            elif op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT) and av[0] == 0 and av[1] == 1:
-                inner = exact(av[2])
-                part = None if inner is None else inner | {""}
-            else:
-                part = None
-            if part is None or len(out) * len(part) > _MAX_EXACT:
-                return None
-            out = {a + b for a in out for b in part}
-        return out
-
-    def required(items: Any) -> set[str] | None:
-        """Strings one of which any match of this sequence contains (the most selective found)."""
-        candidates: list[set[str]] = []
-        run: set[str] = {""}
-        for op, av in items:
-            sub = exact([(op, av)])
-            if sub is not None:
-                candidates.append(sub)  # this part alone
-                if len(run) * len(sub) <= _MAX_EXACT:
-                    run = {a + b for a in run for b in sub}
-                    continue
-            candidates.append(run)
-            run = {""}
-            if sub is not None:
-                continue
-            if op is _parser.SUBPATTERN:
-                candidates.append(required(av[-1]) or set())
-            elif op is _parser.BRANCH:
-                alts = [required(b) for b in av[1]]
-                candidates.append(set().union(*alts) if all(alts) else set())  # type: ignore[arg-type]
-            elif op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT) and av[0] >= 1:
-                candidates.append(required(av[2]) or set())
-        candidates.append(run)
-        good = [c for c in candidates if c and "" not in c]
-        if not good:
-            return None
-        # The fewest strings of at least 3 letters (cheap to look for), else the longest.
-        long_enough = [c for c in good if min(map(len, c)) >= 3]
-        if long_enough:
-            return min(long_enough, key=lambda c: (len(c), -min(map(len, c))))
-        return max(good, key=lambda c: min(map(len, c)))
-
-    try:
-        found = required(_parser.parse(source))
-    except Exception:  # an unusual construct: no prefilter, the regex alone decides
-        return None
-    if not found or min(map(len, found)) < 3:
-        return None
-    return tuple(sorted(found))
+_ID = re.compile(r"^[a-z][a-z0-9_.]*$")
+_FRAGMENT = re.compile(r"\{([a-z_]+)\}")
+_KINDS = ("danger", "distress")
+_GUARD_KINDS = ("negation_before", "negation_after", "now", "time", "safety", "frame", "idiom")
+_PATTERN_KEYS = {"id", "pattern", "note", "needs_now", "present", "unless"}
+_GUARD_KEYS = {"id", "kind", "pattern", "note", "applies_to", "unless"}
 
 
 @dataclass(frozen=True)
@@ -391,8 +375,22 @@ class DangerLexicon:
         self.patterns = patterns
         self.guards = {k: [g for g in guards if g.kind == k] for k in _GUARD_KINDS}
         self.ids = frozenset(p.id for ps in patterns.values() for p in ps) | {g.id for g in guards}
-        regexes = [p.regex for ps in patterns.values() for p in ps] + [g.regex for g in guards]
-        self.index = _NeedleIndex(n for r in regexes if r.needles for n in r.needles)
+        # What is looked for on every clause (patterns, present markers, safety), by lead.
+        self._scanned: list[_Pattern | _Guard] = [p for ps in patterns.values() for p in ps]
+        self._flag_of = {k: flag for k, (flag, _) in enumerate((f, p) for f, ps in patterns.items() for p in ps)}
+        self._scanned += [g for g in guards if g.kind in ("now", "safety")]
+        self._single: dict[str, list[int]] = {}
+        self._pair: dict[Lead, list[int]] = {}
+        self._unled: list[int] = []
+        for k, item in enumerate(self._scanned):
+            if item.regex.leads is None:
+                self._unled.append(k)
+            for lead in item.regex.leads or ():
+                if len(lead) == 1:
+                    self._single.setdefault(lead[0], []).append(k)
+                else:
+                    self._pair.setdefault(lead, []).append(k)
+        self._pair_first = frozenset(w for w, _ in self._pair)
 
     # -- loading
     @classmethod
@@ -430,25 +428,26 @@ class DangerLexicon:
                 text = _FRAGMENT.sub(sub, text)
             return text
 
-        def compile_(text: str, where: str, key: str) -> re.Pattern[str]:
+        def compile_(entry: dict[str, Any], key: str, where: str) -> re.Pattern[str]:
             try:
-                return re.compile(_squeeze_regex(text))
+                return re.compile(_squeeze_regex(source(entry, key, where)))
             except (re.error, RecursionError, OverflowError) as exc:
                 raise fail(where, f"invalid regex in '{key}': {exc}") from exc
 
-        def entry_id(entry: Any, section: str, index: int) -> str:
+        def entry_id(entry: Any, section: str, index: int, keys: set[str]) -> str:
             if not isinstance(entry, dict):
                 raise fail(f"{section}[{index}]", "expected a mapping")
-            pid = entry.get("id")
-            if not isinstance(pid, str) or not _ID.match(pid):
-                raise fail(f"{section}[{index}]", f"missing or malformed id {pid!r}")
-            if pid in seen:
-                raise fail(f"pattern '{pid}'", "duplicate id")
-            seen.add(pid)
-            note = entry.get("note")
-            if not isinstance(note, str) or not note.strip():
-                raise fail(f"pattern '{pid}'", "missing note")
-            return pid
+            eid = entry.get("id")
+            if not isinstance(eid, str) or not _ID.match(eid):
+                raise fail(f"{section}[{index}]", f"missing or malformed id {eid!r}")
+            if eid in seen:
+                raise fail(f"pattern '{eid}'", "duplicate id")
+            seen.add(eid)
+            if not isinstance(entry.get("note"), str) or not entry["note"].strip():
+                raise fail(f"pattern '{eid}'", "missing note")
+            if set(entry) - keys:
+                raise fail(f"pattern '{eid}'", f"unknown keys {sorted(set(entry) - keys)}")
+            return eid
 
         patterns: dict[str, list[_Pattern]] = {}
         for kind in _KINDS:
@@ -457,31 +456,25 @@ class DangerLexicon:
                 raise fail(kind, "expected a non-empty list of patterns")
             patterns[kind] = []
             for i, entry in enumerate(entries):
-                pid = entry_id(entry, kind, i)
+                pid = entry_id(entry, kind, i, _PATTERN_KEYS)
                 where = f"pattern '{pid}'"
-                if set(entry) - _PATTERN_KEYS:
-                    raise fail(where, f"unknown keys {sorted(set(entry) - _PATTERN_KEYS)}")
                 needs_now, present = entry.get("needs_now", False), entry.get("present", False)
                 if not isinstance(needs_now, bool) or not isinstance(present, bool):
                     raise fail(where, "'needs_now' and 'present' must be true or false")
-                unless = compile_(source(entry, "unless", where), where, "unless") if "unless" in entry else None
-                regex = _Rx(compile_(source(entry, "pattern", where), where, "pattern"))
-                patterns[kind].append(_Pattern(pid, regex, needs_now, present, unless))
+                unless = compile_(entry, "unless", where) if "unless" in entry else None
+                patterns[kind].append(_Pattern(pid, _Rx(compile_(entry, "pattern", where)), needs_now, present, unless))
 
         guards: list[_Guard] = []
         for i, entry in enumerate(data.get("guards") or []):
-            gid = entry_id(entry, "guards", i)
+            gid = entry_id(entry, "guards", i, _GUARD_KEYS)
             where = f"guard '{gid}'"
-            if set(entry) - _GUARD_KEYS:
-                raise fail(where, f"unknown keys {sorted(set(entry) - _GUARD_KEYS)}")
             if entry.get("kind") not in _GUARD_KINDS:
                 raise fail(where, f"'kind' must be one of {', '.join(_GUARD_KINDS)}")
             applies = entry.get("applies_to", ["danger"])
             if not isinstance(applies, list) or not applies or set(applies) - set(_KINDS):
                 raise fail(where, "'applies_to' must list danger and/or distress")
-            unless = compile_(source(entry, "unless", where), where, "unless") if "unless" in entry else None
-            regex = _Rx(compile_(source(entry, "pattern", where), where, "pattern"))
-            guards.append(_Guard(gid, entry["kind"], regex, frozenset(applies), unless))
+            unless = compile_(entry, "unless", where) if "unless" in entry else None
+            guards.append(_Guard(gid, entry["kind"], _Rx(compile_(entry, "pattern", where)), frozenset(applies), unless))
         for kind in ("negation_before", "negation_after", "now"):
             if not any(g.kind == kind for g in guards):
                 raise fail("guards", f"at least one guard of kind '{kind}' is required")
@@ -490,50 +483,73 @@ class DangerLexicon:
     # -- detection
     def detect(self, text: str) -> Flags:
         prepared = [_prepare(c) for c in clauses(text if isinstance(text, str) else "")]
-        view = self._view("\n".join(prepared))  # the patterns and guards that can match
-        # Statements of safety, in reading order: they cancel danger said before them.
-        view.safety = [(ci, m.start()) for ci, c in enumerate(prepared) for g in view.guards["safety"]
-                       for m in g.regex.finditer(c) if not (g.unless and g.unless.search(c[m.start():]))]
-        evidence: dict[str, set[str]] = {k: set() for k in _KINDS}
-        for ci, clause in enumerate(prepared):
-            now = view.any("now", "danger", clause)
-            for flag in _KINDS:
-                for p in view.patterns[flag]:
-                    if p.id in evidence[flag]:
-                        continue
-                    for m in p.regex.finditer(clause):
-                        if view.fires(flag, p, clause, m, now, ci):
-                            evidence[flag].add(p.id)
-                            break
+        found = self._matches(prepared)
+        message = _Message(prepared, self.guards)
+        for k, g in enumerate(self._scanned):
+            if isinstance(g, _Guard):
+                for ci, m in found.get(k, ()):
+                    if g.kind == "now" and not (g.unless and g.unless.search(prepared[ci])):
+                        message.now[ci] = True
+                    elif g.kind == "safety" and not (g.unless and g.unless.search(prepared[ci][m.start() :])):
+                        message.safety.append((ci, m.start()))  # cancels danger said before it
+        evidence: dict[str, list[str]] = {flag: [] for flag in _KINDS}
+        for k, flag in self._flag_of.items():
+            p = self._scanned[k]
+            if k in found and any(message.fires(flag, p, ci, m) for ci, m in found[k]):  # type: ignore[arg-type]
+                evidence[flag].append(p.id)
+        evidence = {flag: sorted(ids) for flag, ids in evidence.items()}
         return Flags(
             danger=bool(evidence["danger"]),
             distress=bool(evidence["distress"]),
-            danger_evidence=tuple(sorted(evidence["danger"])),
-            distress_evidence=tuple(sorted(evidence["distress"])),
+            danger_evidence=tuple(evidence["danger"]),
+            distress_evidence=tuple(evidence["distress"]),
         )
 
-    def _view(self, text: str) -> "_Message":
-        found = self.index.found(text)
-        return _Message(
-            patterns={f: [p for p in self.patterns[f] if p.regex.possible(found)] for f in _KINDS},
-            guards={k: [g for g in gs if g.regex.possible(found)] for k, gs in self.guards.items()},
-        )
+    def _matches(self, prepared: list[str]) -> dict[int, list[tuple[int, re.Match[str]]]]:
+        """The matches of every scanned pattern and guard, as (clause index, match)."""
+        starts: dict[int, set[tuple[int, int]]] = {}
+        single, pair, pair_first = self._single, self._pair, self._pair_first
+        for ci, clause in enumerate(prepared):
+            words = clause.split(" ")
+            pos = 0
+            for i, w in enumerate(words):
+                for k in single.get(w, ()):
+                    starts.setdefault(k, set()).add((ci, pos))
+                if w in pair_first and i + 1 < len(words):
+                    for k in pair.get((w, words[i + 1]), ()):
+                        starts.setdefault(k, set()).add((ci, pos))
+                pos += len(w) + 1
+        found: dict[int, list[tuple[int, re.Match[str]]]] = {}
+        for k, places in starts.items():
+            regex = self._scanned[k].regex.regex
+            hits = [(ci, m) for ci, pos in sorted(places) if (m := regex.match(prepared[ci], pos))]
+            if hits:
+                found[k] = hits
+        for k in self._unled:
+            rx = self._scanned[k].regex
+            hits = [(ci, m) for ci, clause in enumerate(prepared) for m in rx.finditer(clause)]
+            if hits:
+                found[k] = hits
+        return found
 
 
 @dataclass
 class _Message:
-    """The patterns and guards that can match one message, and its statements of safety."""
+    """One message being read: its clauses, which of them hold a present marker, and where
+    it states that the person is safe."""
 
-    patterns: dict[str, list[_Pattern]]
+    clauses: list[str]
     guards: dict[str, list[_Guard]]
+    now: dict[int, bool] = field(default_factory=dict)
     safety: list[tuple[int, int]] = field(default_factory=list)
 
     def any(self, kind: str, flag: str, text: str) -> bool:
         return any(g.regex.search(text) and not (g.unless and g.unless.search(text))
                    for g in self.guards[kind] if flag in g.applies_to)
 
-    def fires(self, flag: str, p: _Pattern, clause: str, m: re.Match[str], now: bool, ci: int) -> bool:
+    def fires(self, flag: str, p: _Pattern, ci: int, m: re.Match[str]) -> bool:
         """Whether this match raises the flag: no guard applies to it."""
+        clause, now = self.clauses[ci], self.now.get(ci, False)
         if p.unless and p.unless.search(clause):
             return False
         if p.needs_now and not now:
@@ -580,6 +596,15 @@ class _Message:
 
 _NEGATION_WORD = re.compile(r"\b(?:pas|plus|jamais|rien)\b")
 _SUBJECT = re.compile(r"(?:je|j|il|elle|ils|elles|on|tu)\b")
+# Time words bind to the verb near them: "et il", "qui", "puis" start another part of the
+# clause ("il m a frappee hier et il revient"), but "se fait taper et insulter tous les
+# jours" stays one part. A time word further than _TIME_REACH words from the match is
+# about another verb ("le voisin qui me harcele depuis un an ... va me defoncer").
+_SUBCLAUSE = re.compile(
+    r"\b(?:et(?= (?:il|elle|ils|elles|je|j|on|nous|vous|tu|la|maintenant|depuis|c|ca|y|mon|ma|mes|le|les|un|une|des|quelqu)\b)"
+    r"|qui|puis|ensuite|donc|car|parce que)\b"
+)
+_TIME_REACH = 6
 
 
 def _subclause(clause: str, pos: int) -> tuple[int, int]:
@@ -594,18 +619,9 @@ def _subclause(clause: str, pos: int) -> tuple[int, int]:
     return start, end
 
 
-def _load_default() -> DangerLexicon:
-    return DangerLexicon.load(LEXICON_PATH)
-
-
-LEXICON = _load_default()  # an invalid danger.yml fails here, at import, naming the file and the id
+LEXICON = DangerLexicon.load(LEXICON_PATH)  # an invalid danger.yml fails here, at import, naming the file and the id
 
 
 def detect(text: str) -> Flags:
     """Danger and distress flags of a message. Pure, deterministic, fast."""
     return LEXICON.detect(text)
-
-
-def explain(texts: Iterable[str]) -> list[tuple[str, Flags]]:
-    """Flags for several texts (for reviewing the lexicon by hand)."""
-    return [(t, detect(t)) for t in texts]

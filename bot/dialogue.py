@@ -62,6 +62,8 @@ def load_spec(path: Path = SPEC_FILE, situations=None) -> DialogueSpec:
 
 
 def _hours_note(contact: dict) -> str:
+    if contact.get("closed"):
+        return " (fermé temporairement)"
     if contact["hours"] == "24/7":
         return " (jour et nuit)"
     if contact["open_now"] is True:

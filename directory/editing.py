@@ -129,8 +129,9 @@ def save_service(directory: Directory, entry: dict, *, version: int | None, user
         after = service_entry(_fresh(directory, sid))
         if current is None:
             _audit(db, username, sid, "création", None, None, after)
-        for field, old, new in _diff(before, after):
-            _audit(db, username, sid, "modification", field, old, new)
+        else:
+            for field, old, new in _diff(before, after):
+                _audit(db, username, sid, "modification", field, old, new)
     directory.invalidate()
     return directory.service(sid, include_pro=True)
 

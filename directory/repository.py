@@ -101,6 +101,11 @@ def _read_services(db: sqlite_utils.Database, where: str = "1=1", params: tuple 
     areas: dict[str, list[str]] = {}
     for sid, tid in db.execute("SELECT service_id, territory_id FROM service_area"):
         areas.setdefault(sid, []).append(tid)
+    closures: dict[str, list] = {}
+    if db["service_closure"].exists():
+        for sid, start, end, reason in db.execute(
+                "SELECT service_id, start, end, reason FROM service_closure WHERE end >= date('now', '-1 day') ORDER BY start"):
+            closures.setdefault(sid, []).append((start, end, reason))
     addresses = {r["service_id"]: r for r in db.query(
         "SELECT sal.service_id, a.address_1, a.postal_code, a.city, l.confidential FROM service_at_location sal "
         "JOIN location l ON l.id = sal.location_id JOIN address a ON a.location_id = l.id")}
@@ -121,6 +126,7 @@ def _read_services(db: sqlite_utils.Database, where: str = "1=1", params: tuple 
             address=({"street": addr["address_1"], "postal_code": addr["postal_code"], "city": addr["city"]}
                      if addr else None),
             confidential_address=bool(addr and addr["confidential"]), status=r["status"], version=r["version"],
+            source_id=r["source_id"], closures=tuple(closures.get(r["id"], ())),
         )
     return result
 

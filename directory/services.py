@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from .hours import open_now
+from .hours import PARIS, open_now
 from .phones import Phone
 
 __all__ = ["Service", "contact"]
@@ -35,6 +35,12 @@ class Service:
     confidential_address: bool
     status: str = "active"
     version: int = 1
+    source_id: str | None = None
+    closures: tuple[tuple[str, str, str | None], ...] = ()  # (start, end, reason), ISO dates
+
+    def closure_on(self, day: str) -> tuple[str, str, str | None] | None:
+        """The temporary closure that applies on `day` (ISO date), if any."""
+        return next((c for c in self.closures if c[0] <= day <= c[1]), None)
 
     @property
     def voice(self) -> Phone | None:
@@ -56,7 +62,9 @@ class Service:
 def contact(service: Service, why: str, now: datetime | None = None) -> dict:
     """The Contact object of the public contract for one service."""
     voice, sms = service.voice, service.sms_phone
-    return {
+    at = now or datetime.now(PARIS)
+    closed = service.closure_on(at.date().isoformat())
+    result = {
         "id": service.id,
         "name": service.name,
         "phone": voice.number if voice else None,
@@ -65,8 +73,12 @@ def contact(service: Service, why: str, now: datetime | None = None) -> dict:
         "sms": sms.number if sms else None,
         "url": service.url,
         "hours": service.hours,
-        "open_now": open_now(service.hours, now),
+        "open_now": False if closed else open_now(service.hours, now),
         "why": why,
         "verified_on": service.verified_on,
         "source": service.source,
     }
+    if closed:
+        # optional field (contracts.md: extend, never rename): shown in the chat and the search
+        result["closed"] = {"until": closed[1], "reason": closed[2]}
+    return result

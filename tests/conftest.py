@@ -16,7 +16,11 @@ SHARED = ROOT.parent / "shared"
 def db_path(tmp_path_factory) -> Path:
     """A database file loaded once from the real data/ for the whole session (read-only use)."""
     path = tmp_path_factory.mktemp("db") / "orientation.db"
-    load(connect(path), DATA_DIR)
+    db = connect(path)
+    load(db, DATA_DIR)
+    # Fold the WAL into the main file, so tests can copy the file alone.
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.conn.close()
     return path
 
 
