@@ -9,9 +9,14 @@ Lists are joined with " | "; a phone is its digits, prefixed by its type when it
 is not a voice line ("sms:114"); booleans are `true`/`false`; empty = none.
 
 Import checks every row with `loader.validate_service` (the same rules as
-data/services.yaml), collects every problem with its line and field, and writes
-nothing unless all rows are valid; then it replaces the services (never the
-communes, territories or sources) in one transaction.
+data/services.yaml and the staff forms) plus the `status` column, collects every
+problem with its line and field, and writes nothing unless all rows are valid.
+Then, in one transaction, it replaces the services (never the communes,
+territories, sources, closures or reports), writes one audit row per change
+(création, modification per field, suppression) like a staff edit, and bumps the
+`version` of every changed service so an editor who opened it before the import
+gets a conflict instead of overwriting it. `version` is a counter, not data: it
+is not in the file.
 """
 from __future__ import annotations
 
@@ -22,8 +27,9 @@ import sqlite_utils
 
 from .db import write_transaction
 from .errors import DirectoryError, LoadError, Problem
+from .editing import _audit, _diff, service_entry
 from .loader import TABLES_IN_DELETE_ORDER, service_rows, validate_service
-from .repository import Directory
+from .repository import Directory, _read_services
 from .schema import migrate
 from .services import Service
 from .vocabulary import DATA_DIR, load_vocabulary
@@ -34,9 +40,11 @@ __all__ = ["CSV_COLUMNS", "SEPARATOR", "export_csv", "read_csv", "import_csv"]
 CSV_COLUMNS = (
     "id", "name", "organization", "category", "description", "phones", "url", "situations",
     "publics_ages", "publics_roles", "area", "address_street", "address_postal_code", "address_city",
-    "confidential_address", "hours", "visibility", "cost", "emergency", "access", "source",
+    "confidential_address", "hours", "visibility", "status", "cost", "emergency", "access", "source",
     "verified_on", "a_verifier",
 )
+# Statuses a service can have: `active`, or `archived` by a staff member (editing.archive_service).
+STATUSES = ("active", "archived")
 SEPARATOR = " | "
 # The service side of the schema, children first: what an import deletes then refills.
 SERVICE_TABLES = TABLES_IN_DELETE_ORDER[: TABLES_IN_DELETE_ORDER.index("organization") + 1]
@@ -47,31 +55,28 @@ def _join(values) -> str:
     return SEPARATOR.join(values)
 
 
-def _row(s: Service, source_id: str | None) -> list[str]:
-    address = s.address or {}
-    phones = [p.number if p.type == "voice" else f"{p.type}:{p.number}" for p in s.phones]
+def _row(s: Service) -> list[str]:
+    entry = service_entry(s)  # the shape of data/services.yaml and of the staff forms
+    address = entry.pop("address") or {}
+    publics = entry.pop("publics")
+    phones = [p["number"] if p["type"] == "voice" else f"{p['type']}:{p['number']}" for p in entry["phones"]]
     values = {
-        "id": s.id, "name": s.name, "organization": s.organization, "category": s.category,
-        "description": s.description, "phones": _join(phones), "url": s.url,
-        "situations": _join(sorted(s.situations)), "publics_ages": _join(s.ages), "publics_roles": _join(s.roles),
-        "area": _join(sorted(s.area)), "address_street": address.get("street"),
-        "address_postal_code": address.get("postal_code"), "address_city": address.get("city"),
-        "confidential_address": s.confidential_address, "hours": s.hours, "visibility": s.visibility,
-        "cost": s.cost, "emergency": s.emergency, "access": s.access, "source": source_id,
-        "verified_on": s.verified_on, "a_verifier": s.a_verifier,
+        **entry, "phones": _join(phones), "situations": _join(sorted(entry["situations"])),
+        "publics_ages": _join(publics["ages"]), "publics_roles": _join(publics["roles"]),
+        "area": _join(sorted(entry["area"])), "address_street": address.get("street"),
+        "address_postal_code": address.get("postal_code"), "address_city": address.get("city"), "status": s.status,
     }
     return ["" if v is None else ("true" if v is True else "false" if v is False else str(v))
             for v in (values[c] for c in CSV_COLUMNS)]
 
 
 def export_csv(directory: Directory, path: str | Path) -> int:
-    """Write every service (pro-only and confidential included) to `path`; return how many."""
-    sources = dict(directory.db.execute("SELECT id, source_id FROM service").fetchall())
+    """Write every service (pro-only, archived and confidential included) to `path`; return how many."""
     services = sorted(directory.snapshot.services.values(), key=lambda s: s.id)
     with Path(path).open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
-        writer.writerows(_row(s, sources.get(s.id)) for s in services)
+        writer.writerows(_row(s) for s in services)
     return len(services)
 
 
@@ -132,6 +137,10 @@ def read_csv(path: str | Path, data_dir: Path, territory_ids: set[str], source_i
             for row in reader:
                 entry = _entry(row, line)
                 service, found = validate_service(entry, vocabulary, territory_ids, source_ids, path.name)
+                status = (row.get("status") or "").strip() or "active"
+                if status not in STATUSES:
+                    found.append(Problem("invalid_status", path.name, entry["id"], "status",
+                                         f"statut « {status} » inconnu (possibles : {', '.join(STATUSES)})", line))
                 problems.extend(found)
                 sid = entry["id"]
                 if sid in seen:
@@ -140,7 +149,7 @@ def read_csv(path: str | Path, data_dir: Path, territory_ids: set[str], source_i
                 elif sid:
                     seen[sid] = line
                 if service and not found:
-                    services.append(service)
+                    services.append({**service, "status": status})
                 line = reader.line_num + 1
     except FileNotFoundError:
         raise LoadError([Problem("missing_file", path.name, None, None, f"fichier {path} introuvable")]) from None
@@ -153,8 +162,40 @@ def read_csv(path: str | Path, data_dir: Path, territory_ids: set[str], source_i
     return services
 
 
-def import_csv(db: sqlite_utils.Database, path: str | Path, data_dir: Path = DATA_DIR) -> dict[str, int]:
-    """Replace the services with those of the CSV file, all or nothing; return the count."""
+def _entries(db: sqlite_utils.Database) -> dict[str, tuple[dict, int]]:
+    """Every stored service as (its entry with its status, its version)."""
+    return {sid: ({**service_entry(s), "status": s.status}, s.version) for sid, s in _read_services(db).items()}
+
+
+def _record_changes(db: sqlite_utils.Database, before: dict[str, tuple[dict, int]], username: str) -> dict[str, int]:
+    """Audit what the import changed and give changed services their next version (inside the transaction)."""
+    after = _entries(db)
+    counts = {"created": 0, "changed": 0, "removed": 0}
+    for sid, (entry, _) in after.items():
+        if sid not in before:
+            _audit(db, username, sid, "création", None, None, entry)
+            counts["created"] += 1
+            continue
+        old, version = before[sid]
+        changes = _diff(old, entry)
+        for fld, was, now in changes:
+            _audit(db, username, sid, "modification", fld, was, now)
+        if (new_version := version + 1 if changes else version) != 1:  # inserted rows start at 1
+            db.execute("UPDATE service SET version = ? WHERE id = ?", [new_version, sid])
+        counts["changed"] += bool(changes)
+    for sid, (entry, _) in before.items():
+        if sid not in after:
+            _audit(db, username, sid, "suppression", None, entry, None)
+            counts["removed"] += 1
+    return counts
+
+
+def import_csv(db: sqlite_utils.Database, path: str | Path, data_dir: Path = DATA_DIR,
+               username: str = "import-csv") -> dict[str, int]:
+    """Replace the services with those of the CSV file, all or nothing, audited under `username`.
+
+    Returns the number of services and of those created, changed and removed.
+    """
     migrate(db)
     territory_ids = {r[0] for r in db.execute("SELECT id FROM territory")}
     if not territory_ids:
@@ -166,17 +207,19 @@ def import_csv(db: sqlite_utils.Database, path: str | Path, data_dir: Path = DAT
     for service in services:
         for table, rows in service_rows(service).items():
             merged[table].extend(rows)
-    organizations = {o["id"]: o for o in merged["organization"]}
-    merged["organization"] = list(organizations.values())
+        merged["service"][-1]["status"] = service["status"]
+    merged["organization"] = list({o["id"]: o for o in merged["organization"]}.values())
     vocabulary = load_vocabulary(Path(data_dir))
     terms = [{"id": f"situation:{code}", "taxonomy": "situation", "code": code, "name": s["label"]}
              for code, s in vocabulary.situations.items()]
     with write_transaction(db):
+        before = _entries(db)
         for table in SERVICE_TABLES:
             db.execute(f"DELETE FROM [{table}]")
         db["taxonomy_term"].insert_all(terms, pk="id", replace=True)
         for table in reversed(SERVICE_TABLES):
             if merged[table]:
                 db[table].insert_all(merged[table], batch_size=2000)
+        counts = _record_changes(db, before, username)
     db.execute("ANALYZE")
-    return {"services": len(services)}
+    return {"services": len(services), **counts}

@@ -9,7 +9,9 @@ and our stable key (`service:<id>`, `organization:<id>`, …), so ids survive re
 the directory's own id stays readable as the attribute `annuaire:identifiant`.
 
 Field mapping (directory → HSDS `service`):
-- id, name, description, url, status → same names; `url` and `email` are left
+- id, name, description, url → same names; status → `status`, except during a
+  temporary closure (table service_closure): `temporarily closed`, with the
+  dates and reason in `alert` (the chat shows them to the public too). `url` and `email` are left
   out when unknown (HSDS types them `string`, so `null` would not validate:
   absent means unknown). `email` is never known here, so it is always absent.
 - organization → `organization` {id, name, description ("" when none is
@@ -52,7 +54,7 @@ from .repository import MAX_PER_PAGE, Directory, Snapshot
 from .services import Service
 from .vocabulary import DATA_DIR
 
-__all__ = ["NAMESPACE", "HSDS_VERSION", "PROFILE_URL", "OPENAPI_URL", "LIST_FIELDS", "hsds_id",
+__all__ = ["NAMESPACE", "HSDS_VERSION", "PROFILE_URL", "OPENAPI_URL", "hsds_id",
            "public_services", "service_to_hsds", "service_summary", "services_page", "service_by_id",
            "api_root", "export"]
 
@@ -62,9 +64,6 @@ HSDS_VERSION = "3.0"
 # Base HSDS, no profile: the profile URL points to the specification itself.
 PROFILE_URL = "https://docs.openreferral.org/en/v3.0/"
 OPENAPI_URL = "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/openapi.json"
-# One-to-one fields of a service: what a `/services` list item carries (service_list.json).
-LIST_FIELDS = ("id", "organization_id", "name", "description", "url", "status", "application_process",
-               "fees_description", "assured_date", "last_modified", "organization")
 PHONE_TYPES = {"voice": "voice", "sms": "text"}
 NO_EXTENT = ("national", "departement")
 FEES = {"gratuit": "Gratuit.", "prix_appel": "Prix d'un appel normal."}
@@ -231,13 +230,23 @@ def _last_modified(verified_on: str | None) -> str | None:
     return datetime.combine(date.fromisoformat(verified_on), time(0), PARIS).isoformat()
 
 
+def _closure_alert(s: Service) -> str | None:
+    closure = s.closure_on(datetime.now(PARIS).date().isoformat())
+    if closure is None:
+        return None
+    start, end, reason = closure
+    return f"Fermé temporairement du {start} au {end}" + (f" : {reason}" if reason else ".")
+
+
 def _core(ctx: _Context, s: Service) -> dict:
     if not s.is_public:
         raise NotFound(f"aucun service « {s.id} » dans les données ouvertes")
     org = _organization(ctx, s)
+    alert = _closure_alert(s)
     fields = {
         "id": hsds_id("service", s.id), "organization_id": org["id"] if org else None, "name": s.name,
-        "description": s.description, "url": s.url, "status": s.status, "application_process": s.access,
+        "description": s.description, "url": s.url, "status": "temporarily closed" if alert else s.status,
+        "alert": alert, "application_process": s.access,
         "fees_description": FEES.get(s.cost or ""), "assured_date": s.verified_on,
         "last_modified": _last_modified(s.verified_on), "organization": org,
     }

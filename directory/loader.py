@@ -365,6 +365,7 @@ def service_rows(service: dict) -> dict[str, list[dict]]:
     columns = {k: service[k] for k in ("id", "organization_id", "name", "description", "url", "category",
                                        "visibility", "cost", "emergency", "access", "hours", "ages",
                                        "roles", "source_id", "verified_on", "a_verifier")}
+    columns["address_confidential"] = int(service["confidential_address"])
     columns["stems"] = stems_of(service["name"] + " " + service["description"])
     rows["service"].append(columns)
     rows["phone"] = [{"service_id": sid, "number": p.number, "type": p.type, "position": i}

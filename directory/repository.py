@@ -125,7 +125,8 @@ def _read_services(db: sqlite_utils.Database, where: str = "1=1", params: tuple 
             area=tuple(sorted(areas.get(r["id"], ()))),
             address=({"street": addr["address_1"], "postal_code": addr["postal_code"], "city": addr["city"]}
                      if addr else None),
-            confidential_address=bool(addr and addr["confidential"]), status=r["status"], version=r["version"],
+            confidential_address=bool(r["address_confidential"] or (addr and addr["confidential"])),
+            status=r["status"], version=r["version"],
             source_id=r["source_id"], closures=tuple(closures.get(r["id"], ())),
         )
     return result

@@ -216,6 +216,16 @@ def m002_staff(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m003_address_confidential(db: sqlite_utils.Database) -> None:
+    """Keep the confidentiality of a service's address on the service itself: a
+    shelter is confidential even before anyone records its address."""
+    db.execute("ALTER TABLE service ADD COLUMN address_confidential INTEGER NOT NULL DEFAULT 0")
+    db.execute("UPDATE service SET address_confidential = 1 WHERE id IN "
+               "(SELECT sal.service_id FROM service_at_location sal JOIN location l ON l.id = sal.location_id "
+               "WHERE l.confidential = 1)")
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; return their names."""
     pending = [m.name for m in migrations.pending(db)]

@@ -10,7 +10,7 @@ from bot.understand import Understander
 from directory import Directory
 from rules import Orienter
 
-from . import api_chat, api_directory, api_orientation, api_understand, pages
+from . import api_chat, api_directory, api_hsds, api_orientation, api_understand, pages
 from .errors import install_error_handlers
 from .middleware import AccessLog, SecurityHeaders
 from .pages import HERE
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, directory: Directory | None = N
     app.include_router(api_orientation.router)
     app.include_router(api_understand.router)
     app.include_router(api_chat.router)
+    app.include_router(api_hsds.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(AccessLog)

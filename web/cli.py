@@ -378,6 +378,12 @@ def serve(settings: Settings, host, port):
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="info", server_header=False)
 
 
+from .cli_opendata import export_group, import_group  # noqa: E402  (they import this module lazily)
+
+cli.add_command(export_group)
+cli.add_command(import_group)
+
+
 def main() -> None:
     cli(prog_name="orientation")
 
