@@ -2,6 +2,7 @@
 `directory.hsds` and `directory.csvio`. Registered in web/cli.py with `cli.add_command`."""
 from __future__ import annotations
 
+import getpass
 import json
 from pathlib import Path
 
@@ -21,6 +22,13 @@ def _cli():
     from . import cli
 
     return cli
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in this environment (containers, services)
+        return "inconnu"
 
 
 def _write(path: Path, text: str) -> None:
@@ -72,11 +80,15 @@ def import_group():
 
 @import_group.command("csv")
 @click.argument("path", type=PATH)
+@click.option("--user", default=_login, show_default="votre identifiant système",
+              help="Nom inscrit dans le journal des modifications.")
 @click.pass_obj
-def import_csv(settings: Settings, path: Path):
+def import_csv(settings: Settings, path: Path, user: str):
     """Vérifier PATH (CSV de « orientation export csv ») puis remplacer les services (tout ou rien)."""
     try:
-        counts = csvio.import_csv(connect(settings.db), path, settings.data_dir)
+        counts = csvio.import_csv(connect(settings.db), path, settings.data_dir, username=f"import-csv:{user}")
     except DirectoryError as exc:  # LoadError lists every problem with its line and field
         _cli()._fail(exc.message)
-    click.echo(f"Importé : {counts['services']} services depuis {path} (communes et territoires inchangés).")
+    click.echo(f"Importé : {counts['services']} services depuis {path} ({counts['created']} créé(s), "
+               f"{counts['changed']} modifié(s), {counts['removed']} retiré(s) ; communes et territoires inchangés). "
+               "Redémarrez le serveur pour qu'il voie les changements.")
