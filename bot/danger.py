@@ -18,14 +18,15 @@ letters repeated for emphasis are squeezed ("auuu secouuurs", "frapppe"), and so
 doubled letters, so "frappe" and "frape" read the same (patterns are squeezed the same way
 when loaded); SMS spellings whose letters were repeated are expanded again ("jsuuis");
 a few more SMS spellings ("kil", "plu", "jtiens", "jpp"); "ma"/"ta" before a violent past
-participle is read as "m a" ("il ma etrangler"); and "c est est", which bot.normalize
-makes of "c'est" ("c" is an SMS key), is read as "c est".
+participle is read as "m a" ("il ma etrangler"); "c est est", which bot.normalize
+makes of "c'est" ("c" is an SMS key), is read as "c est"; and "plus l a force", which it
+makes of "plus la force", is read as "plus la force" (a few nouns, after a non-pronoun).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 from re import _parser  # the stdlib's regex parser: to read the structure of the patterns
 from typing import Any, Iterator
@@ -103,22 +104,39 @@ _ELIDED = re.compile(
     r"retenu|menot)(?:e|es|er|ee|ees|u|ue|us|ues|i|ie|is)?)\b"
 )
 _C_EST = re.compile(r"\bc est (?=(?:est|etait|etaient|sera|serait|fut)\b)")
+# bot.normalize reads "la force" as "l a force" ("la" + a participle is "l'a"): after a word
+# that cannot be the subject or an object pronoun, these nouns keep their article.
+_LA_NOUN = re.compile(r"\b(\w+) l a (force|menace|touche|case|pouse|vole|jete)\b")
+_PRONOUNS = {"il", "elle", "on", "ils", "elles", "qui", "je", "j", "tu", "nous", "vous", "ne", "n",
+             "me", "m", "te", "t", "se", "s", "lui", "y", "en", "que", "qu"}
 
 
-@lru_cache(maxsize=4096)
-def _prepare(clause: str) -> str:
-    """A normalised clause made ready for the patterns (see the module docstring)."""
-    words = []
-    for w in clause.split():
-        sq = squeeze(w)
-        if w in _EXTRA_SMS:
-            words.append(_EXTRA_SMS[w])
-        elif sq != w:  # repeated letters: "jsuuis" is still "jsuis"
-            words.append(_SMS_SQUEEZED.get(sq, sq))
-        else:
-            words.append(w)
-    text = _C_EST.sub("c ", squeeze(" ".join(words)))
-    return _ELIDED.sub(r"\1 a \2", text)
+def _prepare(normalised: list[str]) -> list[str]:
+    """Normalised clauses made ready for the patterns (see the module docstring); the
+    clauses are handled together, a few regex passes for the whole message."""
+    text = "\n".join(normalised)
+    squeezed = squeeze(text)
+    words, squeezed_words = set(text.split()), set(squeezed.split())
+    # Only when some word is an SMS spelling once squeezed ("jsuuis"), or one of ours ("kil").
+    if (squeezed_words & _SMS_SQUEEZED.keys()) - words or not _EXTRA_SMS.keys().isdisjoint(words):
+        lines = []
+        for line, sline in zip(text.split("\n"), squeezed.split("\n")):
+            out = []
+            for w, sq in zip(line.split(" "), sline.split(" ")):
+                if w in _EXTRA_SMS:
+                    out.append(_EXTRA_SMS[w])
+                elif sq != w:  # repeated letters: "jsuuis" is still "jsuis"
+                    out.append(_SMS_SQUEEZED.get(sq, sq))
+                else:
+                    out.append(w)
+            lines.append(" ".join(out))
+        squeezed = squeeze("\n".join(lines))
+    text = _C_EST.sub("c ", squeezed) if "c est " in squeezed else squeezed
+    if " l a " in text:
+        text = _LA_NOUN.sub(lambda m: m.group(0) if m.group(1) in _PRONOUNS else f"{m.group(1)} la {m.group(2)}", text)
+    if "a " in text:
+        text = _ELIDED.sub(r"\1 a \2", text)
+    return text.split("\n") if text else []
 
 
 # ---------------------------------------------------------------- fast matching
@@ -152,7 +170,8 @@ class _Rx:
             m = self.regex.match(text, candidate.start())  # lookbehinds still see the text before
             if m is not None:
                 yield m
-            pos = candidate.start() + 1
+            # as re.finditer: the next match starts after this one
+            pos = m.end() if m is not None and m.end() > m.start() else candidate.start() + 1
 
     def search(self, text: str) -> re.Match[str] | None:
         return next(self.finditer(text), None)
@@ -215,11 +234,16 @@ def _leads_of(items: list[Any]) -> set[Lead] | None:
                 return None
             out |= found
         return out
-    for n in range(len(items), 0, -1):  # the longest leading run of parts that can be spelled out
-        spelled = _exact(items[:n])
-        if spelled is not None:
+    # Spell out the leading parts, keeping only what a match can start with up to the end
+    # of its second word, until every spelling has two words or a part cannot be spelled.
+    spelled, n = {""}, 0
+    while n < len(items) and not all(_two_words(s) for s in spelled):
+        part = _exact(items[n : n + 1])
+        if part is None or len(spelled) * len(part) > _MAX_EXACT:
             break
-    else:
+        spelled = {_two_words(a + b) or a + b for a in spelled for b in part}
+        n += 1
+    if spelled == {""}:
         return None
     then_space = _starts_with_space(items[n:])  # the run is followed by a space or a word end
 
@@ -240,6 +264,37 @@ def _leads_of(items: list[Any]) -> set[Lead] | None:
         second = word(rest)[0]
         leads.add((first, second) if second else (first,))
     return leads
+
+
+_TWO_WORDS = re.compile(f"^[{_BOUNDARY}]*[^ {_BOUNDARY}]+[{_BOUNDARY}]* [{_BOUNDARY}]*[^ {_BOUNDARY}]+[ {_BOUNDARY}]")
+
+
+def _two_words(s: str) -> str:
+    """The start of s up to the end of its second complete word, or '' if it has none."""
+    m = _TWO_WORDS.match(s)
+    return m.group(0) if m else ""
+
+
+def _starts_with_word(items: list[Any]) -> bool:
+    """Whether what these parts match surely starts with a letter or a digit (so after a
+    \\b, at the start of a word)."""
+    if not items:
+        return False
+    op, av = items[0]
+    if op is _parser.LITERAL:
+        return chr(av).isalnum()
+    if op is _parser.IN:
+        return all(o is _parser.LITERAL and chr(c).isalnum() for o, c in av) or av == [(_parser.CATEGORY, _parser.CATEGORY_WORD)] or av == [(_parser.CATEGORY, _parser.CATEGORY_DIGIT)]
+    if op in (_parser.AT, _parser.ASSERT, _parser.ASSERT_NOT):
+        return _starts_with_word(items[1:])
+    if op is _parser.SUBPATTERN:
+        return _starts_with_word(list(av[-1]) + items[1:])
+    if op is _parser.BRANCH:
+        return all(_starts_with_word(list(b) + items[1:]) for b in av[1])
+    if op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT):
+        inner = _starts_with_word(list(av[2]))
+        return inner and (av[0] >= 1 or _starts_with_word(items[1:]))
+    return False
 
 
 def _starts_with_space(items: list[Any]) -> bool:
@@ -320,6 +375,8 @@ def _relax(source: str) -> tuple[re.Pattern[str] | None, bool, frozenset[Lead] |
                     k = e + 1
                 else:
                     break
+            # A \b, then a letter or a digit: the match starts where a word starts.
+            bounded = bounded and _starts_with_word(list(_parser.parse(alt[k:])))
             at_word_start = at_word_start and bounded
             found = _leads(alt[k:]) if bounded and leads is not None else None
             leads = None if found is None else leads | found  # type: ignore[operator]
@@ -391,6 +448,7 @@ class DangerLexicon:
                 else:
                     self._pair.setdefault(lead, []).append(k)
         self._pair_first = frozenset(w for w, _ in self._pair)
+        self._lead_words = self._pair_first | self._single.keys()
 
     # -- loading
     @classmethod
@@ -480,9 +538,20 @@ class DangerLexicon:
                 raise fail("guards", f"at least one guard of kind '{kind}' is required")
         return cls(path, patterns, guards)
 
+    def _plain(self) -> "DangerLexicon":
+        """The same lexicon without the speed-ups (every regex on every clause): for tests."""
+        plain = DangerLexicon.load(self.path)
+        for item in plain._scanned + [g for gs in plain.guards.values() for g in gs]:
+            item.regex.fast, item.regex.leads = None, None
+        plain._single, plain._pair, plain._pair_first = {}, {}, frozenset()
+        plain._unled = list(range(len(plain._scanned)))
+        return plain
+
     # -- detection
     def detect(self, text: str) -> Flags:
-        prepared = [_prepare(c) for c in clauses(text if isinstance(text, str) else "")]
+        if not isinstance(text, str):  # let the caller fail safe (it answers as danger)
+            raise TypeError(f"detect() needs a str, not {type(text).__name__}")
+        prepared = _prepare(clauses(text))
         found = self._matches(prepared)
         message = _Message(prepared, self.guards)
         for k, g in enumerate(self._scanned):
@@ -508,21 +577,30 @@ class DangerLexicon:
     def _matches(self, prepared: list[str]) -> dict[int, list[tuple[int, re.Match[str]]]]:
         """The matches of every scanned pattern and guard, as (clause index, match)."""
         starts: dict[int, set[tuple[int, int]]] = {}
-        single, pair, pair_first = self._single, self._pair, self._pair_first
+        single, pair, pair_first, lead_words = self._single, self._pair, self._pair_first, self._lead_words
         for ci, clause in enumerate(prepared):
             words = clause.split(" ")
-            pos = 0
-            for i, w in enumerate(words):
+            if lead_words.isdisjoint(words):
+                continue
+            ends = list(accumulate(map(len, words)))  # word i starts at ends[i] - len(word) + i
+            words.append("")  # so that words[i + 1] always exists
+            for i in [i for i, w in enumerate(words) if w in lead_words]:
+                w = words[i]
+                pos = ends[i] - len(w) + i
                 for k in single.get(w, ()):
                     starts.setdefault(k, set()).add((ci, pos))
-                if w in pair_first and i + 1 < len(words):
+                if w in pair_first:
                     for k in pair.get((w, words[i + 1]), ()):
                         starts.setdefault(k, set()).add((ci, pos))
-                pos += len(w) + 1
         found: dict[int, list[tuple[int, re.Match[str]]]] = {}
         for k, places in starts.items():
             regex = self._scanned[k].regex.regex
-            hits = [(ci, m) for ci, pos in sorted(places) if (m := regex.match(prepared[ci], pos))]
+            hits: list[tuple[int, re.Match[str]]] = []
+            for ci, pos in sorted(places):
+                if hits and hits[-1][0] == ci and pos < hits[-1][1].end():
+                    continue  # inside the previous match, as with re.finditer
+                if m := regex.match(prepared[ci], pos):
+                    hits.append((ci, m))
             if hits:
                 found[k] = hits
         for k in self._unled:
@@ -542,6 +620,12 @@ class _Message:
     guards: dict[str, list[_Guard]]
     now: dict[int, bool] = field(default_factory=dict)
     safety: list[tuple[int, int]] = field(default_factory=list)
+    _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # guard results, per clause
+
+    def cached(self, key: tuple[Any, ...], compute: Any) -> Any:
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
 
     def any(self, kind: str, flag: str, text: str) -> bool:
         return any(g.regex.search(text) and not (g.unless and g.unless.search(text))
@@ -556,13 +640,14 @@ class _Message:
             return False
         if self.negated(clause, m, flag):
             return False
-        if self.any("frame", flag, clause):
+        if self.cached(("frame", ci, flag), lambda: self.any("frame", flag, clause)):
             return False
-        if any(im.start() < m.end() and m.start() < im.end()
-               for g in self.guards["idiom"] if flag in g.applies_to for im in g.regex.finditer(clause)):
+        idioms = self.cached(("idiom", ci, flag), lambda: [
+            im.span() for g in self.guards["idiom"] if flag in g.applies_to for im in g.regex.finditer(clause)])
+        if any(s < m.end() and m.start() < e for s, e in idioms):
             return False  # "mourir de rire" cancels "mourir", not a threat elsewhere in the clause
         if flag == "danger":
-            if not now and not p.present and self.timed(flag, clause, m):
+            if not now and not p.present and self.timed(flag, ci, m):
                 return False
             if any((sc, ss) > (ci, m.start()) for sc, ss in self.safety):
                 return False
@@ -579,18 +664,18 @@ class _Message:
             return True
         return self.any("negation_after", flag, after)
 
-    def timed(self, flag: str, clause: str, m: re.Match[str]) -> bool:
+    def timed(self, flag: str, ci: int, m: re.Match[str]) -> bool:
         """A past or habitual time near the match, in the same part of the clause."""
+        clause = self.clauses[ci]
         start, end = _subclause(clause, m.start())
         part = clause[start:end]
-        for g in self.guards["time"]:
-            if flag not in g.applies_to:
-                continue
-            for t in g.regex.finditer(part):
-                ts, te = t.start() + start, t.end() + start
-                gap = clause[te : m.start()] if te <= m.start() else clause[m.end() : ts] if ts >= m.end() else ""
-                if len(gap.split()) <= _TIME_REACH:
-                    return True
+        times = self.cached(("time", ci, start, end, flag), lambda: [
+            (t.start() + start, t.end() + start)
+            for g in self.guards["time"] if flag in g.applies_to for t in g.regex.finditer(part)])
+        for ts, te in times:
+            gap = clause[te : m.start()] if te <= m.start() else clause[m.end() : ts] if ts >= m.end() else ""
+            if len(gap.split()) <= _TIME_REACH:
+                return True
         return False
 
 

@@ -43,7 +43,8 @@ SMS = {
 # Apostrophe-less elisions people write ("ma frappé" for "m'a frappé" is handled below:
 # "ma" is also a possessive, so only before a past participle).
 _PARTICIPLE = r"(?:frappee?s?|tapee?s?|battue?s?|bate?|violee?s?|menacee?s?|agressee?s?|etranglee?s?|insultee?s?|poussee?s?|enfermee?s?|volee?s?|touchee?s?|forcee?s?|cognee?s?|giflee?s?|mordue?s?|brulee?s?|tuee?s?|blessee?s?|viree?s?|jetee?s?|attachee?s?|sequestree?s?|harcelee?s?|arnaquee?s?|escroquee?s?|cambriolee?s?|suivie?s?|dit|fait|mis|pris|casse|cassee|envoye|ecrit|appele|laisse|lache|donne|tabassee?s?|defoncee?s?|etouffee?s?|attrapee?s?|tire|trainee?s?|insulte|frappe|tape|menace|agresse|etrangle|pousse|enferme|vole|touche|force|viole|harcele|arnaque)"
-_MA_PARTICIPLE = re.compile(rf"\b(m|t|l)a ({_PARTICIPLE})\b")
+# only "ma"/"ta": "la" before a verb is the pronoun ("il la frappe" = he hits her)
+_MA_PARTICIPLE = re.compile(rf"\b(m|t)a ({_PARTICIPLE})\b")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _CLAUSE_BREAK = re.compile(r"[.!?;\n]+|,\s*(?=mais\b)|\bmais\b|\bsauf que\b|\bpar contre\b|\balors que\b")
 _REPEATS = re.compile(r"(.)\1{2,}")  # "noooon" -> "noon"; keeps real double letters
@@ -55,8 +56,12 @@ def normalize(text: str) -> str:
     folded = _NON_WORD.sub(" ", fold(text or ""))
     folded = _REPEATS.sub(r"\1\1", folded)
     words = []
-    for w in folded.split():
-        words.append(SMS.get(w, w))
+    raw = folded.split()
+    for i, w in enumerate(raw):
+        if w == "c" and i + 1 < len(raw) and raw[i + 1] in ("est", "etait"):
+            words.append(w)  # "c'est" folded: not the SMS "c" for "c'est"
+        else:
+            words.append(SMS.get(w, w))
     out = " ".join(words)
     return _MA_PARTICIPLE.sub(r"\1 a \2", out)
 

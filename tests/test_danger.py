@@ -234,37 +234,73 @@ def test_evidence_is_pattern_ids_only(text: str) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(text=st.sampled_from(_cases("danger", "positive") + _cases("distress", "positive")),
-       marker=st.from_regex(r"[A-Za-z]{8,12}", fullmatch=True))
+       marker=st.integers(min_value=10, max_value=10**9).map(lambda n: f"Qzx{n}Vkj"))
 def test_evidence_never_holds_the_message(text: str, marker: str) -> None:
-    flags = detect(f"{text} {marker} {marker.lower()}")
+    flags = detect(f"{marker}. {text}. {marker.lower()}")
     assert flags.danger or flags.distress
     _check_evidence(flags)
     assert not any(marker.lower() in item.lower() for item in flags.danger_evidence + flags.distress_evidence)
     assert marker.lower() not in repr(flags).lower()
 
 
+PLAIN = LEXICON._plain()  # every regex tried on every clause, without the speed-ups
+
+
+@pytest.mark.parametrize("text", [t for f in FLAGS for pol in ("positive", "negative") for t in _cases(f, pol)]
+                         + [m["text"] for m in HELDOUT])
+def test_speed_ups_change_nothing(text: str) -> None:
+    assert detect(text) == PLAIN.detect(text)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts=st.lists(st.sampled_from([t for f in FLAGS for pol in ("positive", "negative") for t in _cases(f, pol)]),
+                      min_size=1, max_size=6),
+       rnd=st.randoms(use_true_random=False))
+def test_speed_ups_change_nothing_on_variations(texts: list[str], rnd: random.Random) -> None:
+    text = rnd.choice([" ", ", ", ". ", " mais ", " et "]).join(vary(t, rnd) for t in texts)
+    assert detect(text) == PLAIN.detect(text), text
+
+
 def test_detect_is_pure_and_total() -> None:
     for text in ["", " ", "\n", "😱" * 50, "a" * 5000, "il me frappe " * 300, "\x00\x01", "là"]:
         assert detect(text) == detect(text)
     assert detect("") == Flags(False, False)
+    with pytest.raises(TypeError):  # not silently "no danger": the caller fails safe
+        detect(None)  # type: ignore[arg-type]
+
+
+def _long_messages(sentences: list[str], count: int, seed: int) -> list[str]:
+    """2,000-character messages made of these sentences, each clause new to the caches."""
+    rnd, out = random.Random(seed), []
+    for i in range(count):
+        pool = list(sentences)
+        rnd.shuffle(pool)
+        text = ""
+        for j, sentence in enumerate(pool):
+            if len(text) >= 2000:
+                break
+            text += f"{sentence} {i}x{j}. "
+        out.append(text[:2000])
+    return out
 
 
 def test_detect_is_fast_on_a_long_message(capsys: pytest.CaptureFixture[str]) -> None:
-    base = ("Bonjour, je vous écris parce que mon mari me rabaisse devant les enfants, il contrôle "
-            "mon téléphone et mes comptes, je voudrais savoir quelles associations peuvent m'aider "
-            "près de Saint-Quentin et comment porter plainte. ")
-    times = []
-    for i in range(60):  # distinct messages: no cache helps
-        text = (f"{i} " + base * 12)[:2000] + " il est devant la porte il va me tuer"
-        start = time.perf_counter()
-        flags = detect(text)
-        times.append(time.perf_counter() - start)
-        assert flags.danger
-    times.sort()
-    median = times[len(times) // 2]
-    with capsys.disabled():
-        print(f"\ndetect on a 2,000-character message: median {median * 1000:.3f} ms, worst {times[-1] * 1000:.3f} ms")
-    assert median < 0.01  # well under 1 ms on a developer machine; generous bound for loaded CI
+    """Stories (the held-out messages one after the other) and, worse, the reviewed phrases
+    one after the other (about 55 clauses, most of them dangerous)."""
+    phrases = [t for f in FLAGS for pol in ("positive", "negative") for t in _cases(f, pol)]
+    for name, texts in (("story", _long_messages([m["text"] for m in HELDOUT], 80, 1)),
+                        ("dense", _long_messages(phrases, 80, 7))):
+        times = []
+        for text in texts:
+            start = time.perf_counter()
+            detect(text)
+            times.append(time.perf_counter() - start)
+        times.sort()
+        median = times[len(times) // 2]
+        with capsys.disabled():
+            print(f"\ndetect on 2,000-character {name} messages: median {median * 1000:.3f} ms, "
+                  f"90th percentile {times[int(len(times) * 0.9)] * 1000:.3f} ms")
+        assert median < 0.01  # about 1 ms on a developer machine; a generous bound for a loaded CI
 
 
 # ---------------------------------------------------------------- 5. lexicon validation
