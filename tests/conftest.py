@@ -1,7 +1,12 @@
 """Shared fixtures. Tests use in-process clients (no server, no port)."""
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -108,3 +113,37 @@ def fresh_db(tmp_path):
     db = connect(tmp_path / "fresh.db")
     migrate(db)
     return db
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(db: Path, model_dir: Path, log_file: Path, **env):
+    """A real `orientation serve` on a free loopback port; yields its base URL."""
+    import httpx
+
+    port = free_port()
+    full_env = {**os.environ, "ORIENTATION_DB": str(db), "ORIENTATION_MODEL": str(model_dir), **env}
+    with log_file.open("wb") as log:
+        server = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--port", str(port)], env=full_env,
+                                  stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(600):
+                try:
+                    httpx.get(base + "/webhooks/rest/", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    if server.poll() is not None:
+                        raise RuntimeError(log_file.read_text(errors="replace"))
+                    time.sleep(0.1)
+            yield base
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
