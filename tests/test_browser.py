@@ -7,17 +7,13 @@ tests are skipped, with the reason, when it is absent.
 """
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from conftest import serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -32,12 +28,6 @@ WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # The answer buttons this conversation uses, whichever questions the bot asks.
 PREFERRED = ["Oui, je suis en sécurité", "À moi", "Non, adulte", "Violences dans le couple"]
 TIMEOUT_MS = 10_000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class _Weather(BaseHTTPRequestHandler):
@@ -74,37 +64,9 @@ def exit_site():
 @pytest.fixture(scope="module")
 def server(db_path, model_dir, exit_site, tmp_path_factory):
     """`orientation serve` in a subprocess over the session database; yields its base URL."""
-    port = _free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
-    env = {**os.environ, "ORIENTATION_DB": str(db_path), "ORIENTATION_MODEL": str(model_dir),
-           "ORIENTATION_EXIT_URL": exit_site}
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-c", "from web.cli import main; main()", "serve",
-                                 "--host", "127.0.0.1", "--port", str(port)],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the server stopped (status {proc.returncode}):\n{log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(base + "/", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not answer within 60 s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
+    with serve(db_path, model_dir, log, ORIENTATION_EXIT_URL=exit_site) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")

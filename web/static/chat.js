@@ -188,10 +188,12 @@
   };
 
   /* ------------------------------------------------------------------------------ */
-  /** One contact card, cloned from the #contact-template element. */
-  function ContactCard(template, hours) {
+  /** One contact card, cloned from the #contact-template element. `report` (optional)
+   *  adds the "Signaler une erreur" control. */
+  function ContactCard(template, hours, report) {
     this.template = template;
     this.hours = hours;
+    this.report = report || null;
   }
 
   ContactCard.prototype.render = function (contact) {
@@ -231,6 +233,9 @@
     if (!hoursText && !known) { part("hours").remove(); }
 
     if (!contact.why) { card.querySelector("details").remove(); }
+    if (this.report && typeof contact.id === "string" && contact.id) {
+      card.appendChild(this.report.render(contact));
+    }
     return card;
   };
 
@@ -238,6 +243,100 @@
   ContactCard.prototype.formatDate = function (iso) {
     var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
     return m ? m[3] + "/" + m[2] + "/" + m[1] : (iso || "");
+  };
+
+  /* ------------------------------------------------------------------------------ */
+  /** "Signaler une erreur" under a contact card: the person only picks what is wrong
+   *  (no free text, nothing about them), and the report goes to the server without
+   *  cookies. Its words come from a <template id="report-template"> when the page has
+   *  one (data-text-* attributes and one [data-kind] element per kind), else from the
+   *  defaults below, which match directory.editing.REPORT_KINDS. */
+  function ReportControl(template) {
+    var d = ReportControl.DEFAULTS;
+    var attr = function (name, fallback) {
+      var value = template ? template.getAttribute("data-text-" + name) : null;
+      return value || fallback;
+    };
+    this.endpoint = (template && template.getAttribute("data-endpoint")) || d.endpoint;
+    this.texts = { summary: attr("summary", d.summary), legend: attr("legend", d.legend),
+                   done: attr("done", d.done), failed: attr("failed", d.failed) };
+    this.kinds = d.kinds;
+    var nodes = template ? template.content.querySelectorAll("[data-kind]") : [];
+    if (nodes.length) {
+      this.kinds = Array.prototype.map.call(nodes, function (n) {
+        return [n.getAttribute("data-kind"), n.textContent];
+      });
+    }
+  }
+
+  ReportControl.DEFAULTS = {
+    endpoint: "/api/signalements",
+    summary: "Signaler une erreur",
+    legend: "Qu'est-ce qui ne va pas ?",
+    done: "Merci, c'est noté : l'équipe va vérifier cette information.",
+    failed: "Le signalement n'a pas pu partir. Vous pouvez réessayer plus tard.",
+    kinds: [["telephone", "Le numéro ne marche pas"], ["horaires", "Les horaires sont faux"],
+            ["adresse", "L'adresse est fausse"], ["ferme", "Le service n'existe plus"],
+            ["autre", "Autre erreur"]]
+  };
+
+  ReportControl.prototype.render = function (contact) {
+    var details = document.createElement("details");
+    details.className = "contact-why contact-report";
+    var summary = document.createElement("summary");
+    summary.textContent = this.texts.summary;
+    var hidden = document.createElement("span");
+    hidden.className = "visually-hidden";
+    hidden.textContent = " : " + (contact.name || "");
+    summary.appendChild(hidden);
+    details.appendChild(summary);
+    // Not a .choices group of the conversation: removeChoices() must leave it alone.
+    var group = document.createElement("div");
+    group.className = "report-choices";
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", this.texts.legend);
+    // chat.css has no rule for this group: lay it out like the answer buttons (CSSOM
+    // properties are allowed by the CSP, unlike style attributes).
+    group.style.display = "flex";
+    group.style.flexWrap = "wrap";
+    group.style.gap = "0.5rem";
+    group.style.marginTop = "0.5rem";
+    var status = document.createElement("p");
+    status.className = "report-status";
+    status.setAttribute("role", "status");
+    this.kinds.forEach(function (kind) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "button button-choice";
+      button.setAttribute("data-kind", kind[0]);
+      button.textContent = kind[1];
+      button.addEventListener("click", this.send.bind(this, contact.id, kind[0], group, status));
+      group.appendChild(button);
+    }, this);
+    details.appendChild(group);
+    details.appendChild(status);
+    return details;
+  };
+
+  ReportControl.prototype.send = function (serviceId, kind, group, status) {
+    var buttons = group.querySelectorAll("button");
+    for (var i = 0; i < buttons.length; i++) { buttons[i].disabled = true; }
+    var texts = this.texts;
+    window.fetch(this.endpoint, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ service_id: serviceId, kind: kind }),
+      credentials: "omit",
+      cache: "no-store",
+      referrerPolicy: "no-referrer"
+    }).then(function (response) {
+      if (!response.ok) { throw new Error("report refused"); }
+      group.remove();
+      status.textContent = texts.done;
+    }).catch(function () {
+      for (var j = 0; j < buttons.length; j++) { buttons[j].disabled = false; }
+      status.textContent = texts.failed;
+    });
   };
 
   /* ------------------------------------------------------------------------------ */
@@ -408,7 +507,8 @@
     this.texts = { you: data("you"), bot: data("bot"), error: data("error") };
     this.api = new ChatApi(root.getAttribute("data-endpoint"));
     this.hours = new HoursFormatter(document.getElementById("hours-words"));
-    this.cards = new ContactCard(document.getElementById("contact-template"), this.hours);
+    this.cards = new ContactCard(document.getElementById("contact-template"), this.hours,
+                                 new ReportControl(document.getElementById("report-template")));
     this.log = new ChatLog(document.getElementById("log"), this.cards, this.texts);
     this.wait = document.getElementById("wait");
     this.summary = new PrintSummary(document.getElementById("print-list"),
