@@ -147,3 +147,22 @@ def serve(db: Path, model_dir: Path, log_file: Path, **env):
         finally:
             server.terminate()
             server.wait(timeout=10)
+
+
+def contract(name: str):
+    """A validator for one of the shared contract schemas (`webhook`, `orientation`,
+    `understand`, `contact`), with their cross-references; skips when they are absent."""
+    import json
+
+    import jsonschema
+    import pytest
+    from referencing import Registry, Resource
+
+    folder = SHARED / "spec" / "schemas"
+    path = folder / f"{name}.schema.json"
+    if not path.exists():
+        pytest.skip(f"contract schema absent: {path}")
+    registry = Registry()
+    for p in folder.glob("*.schema.json"):
+        registry = registry.with_resource(p.name, Resource.from_contents(json.loads(p.read_text())))
+    return jsonschema.Draft202012Validator(json.loads(path.read_text()), registry=registry)

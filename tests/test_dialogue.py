@@ -219,20 +219,9 @@ def test_dialogue_file_holds_no_digits():
 
 # -- the REST channel --------------------------------------------------------------------
 def test_webhook_contract(client):
-    import json
+    from conftest import contract
 
-    from conftest import SHARED
-
-    path = SHARED / "spec" / "schemas" / "webhook.schema.json"
-    if not path.exists():
-        pytest.skip(f"contract schema absent: {path}")
-    import jsonschema
-    from referencing import Registry, Resource
-
-    reg = Registry()
-    for p in path.parent.glob("*.schema.json"):
-        reg = reg.with_resource(p.name, Resource.from_contents(json.loads(p.read_text())))
-    v = jsonschema.Draft202012Validator(json.loads(path.read_text()), registry=reg)
+    v = contract("webhook")
     for m in ["bonjour", "ma voisine âgée se fait maltraiter par son fils", "non", "Soissons", "/effacer"]:
         r = client.post("/webhooks/rest/webhook", json={"sender": "contract", "message": m})
         assert r.status_code == 200
