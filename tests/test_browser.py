@@ -336,7 +336,7 @@ def test_erase_clears_the_screen_and_starts_a_new_conversation(page, server):
     wait_reply(page, before)
     assert page.locator("#print").is_visible()
     page.click("#erase")
-    page.wait_for_function("document.getElementById('log').textContent.includes('effacé')")
+    page.wait_for_function("() => document.getElementById('log').textContent.includes('effacé')")
     assert page.locator("#log .message").count() == 1 and "mari" not in log_text(page)
     assert page.locator("#print").is_hidden()
     before = bot_count(page)

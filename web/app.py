@@ -10,7 +10,7 @@ from bot.understand import Understander
 from directory import Directory
 from rules import Orienter
 
-from . import api_chat, api_directory, api_hsds, api_orientation, api_understand, pages
+from . import admin, api_chat, api_directory, api_hsds, api_orientation, api_understand, pages, pro
 from .errors import install_error_handlers
 from .middleware import AccessLog, SecurityHeaders
 from .pages import HERE
@@ -39,6 +39,8 @@ def create_app(settings: Settings | None = None, directory: Directory | None = N
     app.include_router(api_chat.router)
     app.include_router(api_hsds.router)
     app.include_router(pages.router)
+    app.include_router(pro.router)
+    app.include_router(admin.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(AccessLog)
     app.add_middleware(SecurityHeaders)

@@ -380,8 +380,11 @@ def serve(settings: Settings, host, port):
 
 from .cli_opendata import export_group, import_group  # noqa: E402  (they import this module lazily)
 
+from .cli_users import users_group  # noqa: E402
+
 cli.add_command(export_group)
 cli.add_command(import_group)
+cli.add_command(users_group)
 
 
 def main() -> None:

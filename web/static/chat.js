@@ -196,7 +196,7 @@
     this.report = report || null;
   }
 
-  ContactCard.prototype.render = function (contact) {
+  ContactCard.prototype.render = function (contact, reportable) {
     var card = this.template.content.firstElementChild.cloneNode(true);
     var fill = function (name, value) {
       var nodes = card.querySelectorAll('[data-field="' + name + '"]');
@@ -233,7 +233,7 @@
     if (!hoursText && !known) { part("hours").remove(); }
 
     if (!contact.why) { card.querySelector("details").remove(); }
-    if (this.report && typeof contact.id === "string" && contact.id) {
+    if (reportable !== false && this.report && typeof contact.id === "string" && contact.id) {
       card.appendChild(this.report.render(contact));
     }
     return card;
@@ -401,7 +401,8 @@
       var list = document.createElement("div");
       list.className = "contacts";
       contacts.forEach(function (c) {
-        if (c && typeof c === "object") { list.appendChild(this.cards.render(c)); }
+        // No "signaler une erreur" in the emergency block: nothing there but the numbers.
+        if (c && typeof c === "object") { list.appendChild(this.cards.render(c, custom.emergency !== true)); }
       }, this);
       div.appendChild(list);
     }
