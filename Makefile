@@ -20,9 +20,12 @@ setup: $(STAMP)
 db: setup
 	$(ORIENTATION) db init --load-if-empty
 
-# Train the situation classifier when its model file is missing (seconds, fixed seed).
-model: setup
-	$(ORIENTATION) nlu train --if-missing
+# Train the situation classifier when it is missing or its inputs changed (seconds, fixed seed).
+MODEL := var/nlu-model/meta.json
+$(MODEL): $(STAMP) data/nlu.yml bot/cues.yml bot/situation.py bot/normalize.py
+	$(ORIENTATION) nlu train
+
+model: $(MODEL)
 
 run: db model
 	$(ORIENTATION) serve --host $(HOST) --port $(PORT)
