@@ -124,6 +124,10 @@ class Dialogue:
             log.error("dialogue turn failed (%s): answering with the emergency contacts", type(exc).__name__)
             return [self._emergency(session, t["error"])]
 
+    def emergency(self, sender: str) -> list[dict]:
+        """The fail-safe answer (emergency contacts), e.g. when another back end fails."""
+        return [self._emergency(self.store.get(sender), self.spec.texts["error"])]
+
     # -- one turn ------------------------------------------------------------------------
     def _turn(self, session: Session, text: str) -> list[dict]:
         out: list[dict] = []
@@ -137,6 +141,9 @@ class Dialogue:
                 self._skip(session)
             elif intent == "informer" and entities:
                 self._apply_payload(session, entities)
+            if session.facts.get("danger") and not before.get("danger"):
+                # "Non, je suis en danger": the emergency numbers at once, then the rest
+                out.append(self._emergency(session, self.spec.texts["danger"]))
             return out + self._next(session, before)
         norm = normalize(text)
         if norm in self.spec.help:
@@ -148,6 +155,8 @@ class Dialogue:
             fact = self.spec.facts[session.pending]
             session.facts[session.pending] = fact["if_yes"] if norm in self.spec.yes else fact["if_no"]
         self._apply_understanding(session, u, text)
+        if session.facts.get("danger") and not before.get("danger") and not u.danger:
+            out.append(self._emergency(session, self.spec.texts["danger"]))  # answered "non" to "en sécurité ?"
         # Danger and distress answer at once, before anything else of this turn; the
         # conversation then goes on (next question or full recommendation).
         if u.distress:

@@ -88,6 +88,14 @@ def test_conversation_goes_on_after_danger(dialogue):
     assert "reseau-laon-chauny-la-fere" in got
 
 
+@pytest.mark.parametrize("answer", ['/informer{"danger": true}', "non"])
+def test_answering_not_safe_gives_the_emergency_numbers_at_once(dialogue, answer):
+    talk(dialogue, ["mon conjoint m'insulte tous les jours"], "ns")
+    replies = dialogue.handle("ns", answer)
+    assert replies[0]["custom"].get("emergency") is True
+    assert [c["id"] for c in replies[0]["custom"]["contacts"]][0] == "police-secours-17"
+
+
 def test_deaf_person_in_danger_gets_114_first(dialogue):
     replies = dialogue.handle("d4", "je suis sourde et il me frappe en ce moment")
     assert replies[0]["custom"]["contacts"][0]["id"] == "urgence-sms-114"
@@ -247,3 +255,20 @@ def test_webhook_binary_body(client):
 def test_webhook_huge_body(client):
     r = client.post("/webhooks/rest/webhook", content=b"{" + b" " * 20000 + b"}", headers={"content-type": "application/json"})
     assert r.status_code == 413
+
+
+def test_rasa_back_end_unreachable_answers_with_emergency_contacts(db_path, model_dir):
+    """With ORIENTATION_CHAT_BACKEND=rasa and no Rasa server, the page still gets 17/112/114."""
+    from fastapi.testclient import TestClient
+
+    from conftest import free_port
+    from web.app import create_app
+    from web.settings import Settings
+
+    settings = Settings.from_env(db=db_path, model_dir=model_dir, chat_backend="rasa",
+                                 rasa_url=f"http://127.0.0.1:{free_port()}")
+    with TestClient(create_app(settings)) as c:
+        r = c.post("/webhooks/rest/webhook", json={"sender": "r", "message": "bonjour"})
+    assert r.status_code == 200
+    assert [x["id"] for x in r.json()[0]["custom"]["contacts"]][:3] == [
+        "police-secours-17", "numero-urgence-europeen-112", "urgence-sms-114"]

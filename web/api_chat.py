@@ -46,5 +46,25 @@ async def webhook(request: Request):
         raise ApiError(413, "Message trop long : écrivez au plus deux mille caractères.", "message")
     if "\x00" in message:
         raise ApiError(422, "Champ « message » : ce texte contient des caractères non lisibles.", "message")
+    if request.app.state.settings.chat_backend == "rasa":
+        return JSONResponse(await _through_rasa(request, sender, message))
     replies = request.app.state.dialogue.handle(sender, message)
     return JSONResponse([{"recipient_id": sender, **r} for r in replies])
+
+
+async def _through_rasa(request: Request, sender: str, message: str) -> list[dict]:
+    """The Rasa profile: the same page talks to a Rasa server (same origin for the CSP,
+    our size checks first). Rasa sends `custom` as a message of its own: merge it back.
+    Any failure answers with the emergency contacts."""
+    import httpx
+
+    from bot.rasa_actions import merge_split_messages
+
+    url = request.app.state.settings.rasa_url.rstrip("/") + "/webhooks/rest/webhook"
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+            r = await client.post(url, json={"sender": sender, "message": message})
+            r.raise_for_status()
+            return merge_split_messages(r.json())
+    except (httpx.HTTPError, ValueError):
+        return [{"recipient_id": sender, **m} for m in request.app.state.dialogue.emergency(sender)]

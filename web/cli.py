@@ -386,6 +386,11 @@ cli.add_command(export_group)
 cli.add_command(import_group)
 cli.add_command(users_group)
 
+from .cli_rasa import rasa_actions, rasa_group  # noqa: E402
+
+cli.add_command(rasa_group)
+cli.add_command(rasa_actions)
+
 
 def main() -> None:
     cli(prog_name="orientation")

@@ -17,6 +17,8 @@ SETTINGS_HELP = {
     "session_ttl": ("ORIENTATION_SESSION_TTL", "1800", "Durée (secondes) après laquelle une conversation inactive est oubliée."),
     "max_sessions": ("ORIENTATION_MAX_SESSIONS", "10000", "Nombre maximal de conversations gardées en mémoire."),
     "exit_url": ("ORIENTATION_EXIT_URL", "https://meteofrance.com/", "Site neutre ouvert par le bouton « Quitter vite »."),
+    "chat_backend": ("ORIENTATION_CHAT_BACKEND", "engine", "Qui répond au chat : engine (le nôtre) ou rasa."),
+    "rasa_url": ("ORIENTATION_RASA_URL", "http://127.0.0.1:5005", "Adresse du serveur Rasa quand le chat passe par lui."),
 }
 
 
@@ -34,6 +36,8 @@ class Settings:
     session_ttl: int = 1800
     max_sessions: int = 10000
     exit_url: str = "https://meteofrance.com/"
+    chat_backend: str = "engine"
+    rasa_url: str = "http://127.0.0.1:5005"
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
