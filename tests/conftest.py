@@ -166,3 +166,43 @@ def contract(name: str):
     for p in folder.glob("*.schema.json"):
         registry = registry.with_resource(p.name, Resource.from_contents(json.loads(p.read_text())))
     return jsonschema.Draft202012Validator(json.loads(path.read_text()), registry=registry)
+
+
+# -- browser tests: Debian's Chromium through Playwright, never a downloaded browser ----------
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--lang=fr-FR"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless (the browser test modules skip when it is absent)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(context):
+    """A page of the module's `context` that records every JavaScript dialog (alert...)
+    in `page.dialogs`, and dismisses it."""
+    p = context.new_page()
+    p.dialogs = []
+    p.on("dialog", lambda d: (p.dialogs.append(d.message), d.dismiss()))
+    return p
+
+
+@pytest.fixture
+def orientation_cli():
+    """Invoke the `orientation` command in-process: `orientation_cli("--db", path, "export", ...)`."""
+    from click.testing import CliRunner
+
+    from web.cli import cli
+
+    def invoke(*args):
+        return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    return invoke

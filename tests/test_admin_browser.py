@@ -19,10 +19,11 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
+from conftest import CHROMIUM  # noqa: E402
+
 if not CHROMIUM.exists():
     pytest.skip("Debian chromium absent: apt-get install chromium", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright absent: pip install playwright")
+pytest.importorskip("playwright.sync_api", reason="playwright absent: pip install playwright")
 
 from conftest import serve  # noqa: E402
 from directory import backup, connect  # noqa: E402
@@ -30,8 +31,6 @@ from directory.staff import add_user  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "docs" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--lang=fr-FR"]
 DESKTOP = {"width": 1280, "height": 900}
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 TIMEOUT_MS = 10_000
@@ -80,29 +79,12 @@ def site(db_path, model_dir, tmp_path_factory):
         yield base, db
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def context(browser):
     ctx = browser.new_context(viewport=DESKTOP, locale="fr-FR")
     ctx.set_default_timeout(TIMEOUT_MS)
     yield ctx
     ctx.close()
-
-
-@pytest.fixture
-def page(context):
-    """A page that records every JavaScript dialog (alert...) in `page.dialogs`."""
-    p = context.new_page()
-    p.dialogs = []
-    p.on("dialog", lambda d: (p.dialogs.append(d.message), d.dismiss()))
-    return p
 
 
 # -- helpers ---------------------------------------------------------------------------------

@@ -13,16 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import serve
+from conftest import CHROMIUM, serve
 
-CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
     pytest.skip("Debian chromium absent: apt-get install chromium", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright absent: pip install playwright")
+pytest.importorskip("playwright.sync_api", reason="playwright absent: pip install playwright")
 
 ROOT = Path(__file__).resolve().parent.parent
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 MOBILE = {"width": 360, "height": 740}
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # The answer buttons this conversation uses, whichever questions the bot asks.
@@ -69,14 +66,6 @@ def server(db_path, model_dir, exit_site, tmp_path_factory):
         yield base
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def context(browser):
     """A fresh browser profile (no cookies, no storage), phone-sized, in French."""
@@ -84,20 +73,6 @@ def context(browser):
     ctx.set_default_timeout(TIMEOUT_MS)
     yield ctx
     ctx.close()
-
-
-@pytest.fixture
-def page(context):
-    """A page that records every JavaScript dialog (alert...) in `page.dialogs`."""
-    p = context.new_page()
-    p.dialogs = []
-
-    def on_dialog(dialog):
-        p.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    p.on("dialog", on_dialog)
-    return p
 
 
 # -- helpers -----------------------------------------------------------------------------

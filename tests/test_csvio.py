@@ -8,16 +8,12 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-import click
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from directory import DATA_DIR, Directory, LoadError, connect, load
 from directory.editing import archive_service, audit_of
 from directory.csvio import CSV_COLUMNS, SERVICE_TABLES, export_csv, import_csv
-from web.cli import cli
-from web.cli_opendata import export_group, import_group
 
 EXTRA = [
     {"id": "test-adresse-publique", "name": "Permanence test à Laon", "organization": "Association test",
@@ -270,14 +266,8 @@ def test_import_into_a_database_without_territories_fails(exported, tmp_path):
 
 # -- command line ---------------------------------------------------------------------------------
 @pytest.fixture
-def run():
-    """Invoke `orientation` with the open-data commands registered (as web/cli.py will)."""
-    group = click.Group("orientation", callback=cli.callback, params=cli.params,
-                        commands={**cli.commands, "export": export_group, "import": import_group})
-
-    def invoke(*args):
-        return CliRunner().invoke(group, [str(a) for a in args], catch_exceptions=False)
-    return invoke
+def run(orientation_cli):
+    return orientation_cli
 
 
 def test_cli_export_then_import(run, full_db, exported, tmp_path):

@@ -9,10 +9,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import click
 import pytest
 import yaml
-from click.testing import CliRunner
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator, FormatChecker
@@ -23,8 +21,6 @@ from directory import DATA_DIR, Directory, NotFound, connect, load
 from directory.editing import add_closure, archive_service
 from directory.hsds import export, hsds_id, service_to_hsds, services_page
 from web.api_hsds import router
-from web.cli import cli
-from web.cli_opendata import export_group, import_group
 from web.errors import install_error_handlers
 
 SCHEMAS = Path(__file__).resolve().parent.parent.parent / "shared" / "hsds-3.0"
@@ -325,14 +321,8 @@ def test_unknown_or_private_service_is_a_french_404(api, sid):
 
 # -- command line ---------------------------------------------------------------------------------
 @pytest.fixture
-def run():
-    """Invoke `orientation` with the open-data commands registered (as web/cli.py will)."""
-    group = click.Group("orientation", callback=cli.callback, params=cli.params,
-                        commands={**cli.commands, "export": export_group, "import": import_group})
-
-    def invoke(*args):
-        return CliRunner().invoke(group, [str(a) for a in args], catch_exceptions=False)
-    return invoke
+def run(orientation_cli):
+    return orientation_cli
 
 
 def test_cli_export_hsds(run, extra_db, extra, tmp_path):
