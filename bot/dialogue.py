@@ -196,10 +196,10 @@ class Dialogue:
         facts = session.facts
         if u.situations:
             code, score = u.situations[0]
-            if score >= CONFIDENT or session.pending == "situation" or "situation" not in facts:
-                if score >= CONFIDENT or session.pending == "situation":
-                    facts["situation"] = code
-                    session.skipped.discard("situation")
+            # a confident guess is taken; a hesitant one only as the answer to the question
+            if score >= CONFIDENT or session.pending == "situation":
+                facts["situation"] = code
+                session.skipped.discard("situation")
         if u.commune:
             facts["commune"] = u.commune.insee
             session.choices = []
@@ -307,17 +307,17 @@ class Dialogue:
             steps += ns.get(situation, [])
         return steps
 
-    def _flag_contacts(self, session: Session, flag: str) -> list[dict]:
+    def flag_contacts(self, flag: str, profile=()) -> list[dict]:
         """The contacts a flag adds (danger: 17/112/114; distress: 3114), in rule order."""
-        base = Request(profile=frozenset(session.facts.get("profile", ())), needs=frozenset())
-        with_flag = self.orienter.orient(Request(**{**base.__dict__, flag: True}))
+        base = Request(profile=frozenset(profile))
+        with_flag = self.orienter.orient(Request(profile=frozenset(profile), **{flag: True}))
         without = {c["id"] for c in self.orienter.orient(base).contacts}
         return [c for c in with_flag.contacts if c["id"] not in without]
 
     def _emergency(self, session: Session, text: str) -> dict:
-        contacts = self._flag_contacts(session, "danger")
+        contacts = self.flag_contacts("danger", session.facts.get("profile", ()))
         return {"text": contacts_text(text, contacts), "custom": {"contacts": contacts, "emergency": True}}
 
     def _distress(self, session: Session) -> dict:
-        contacts = self._flag_contacts(session, "distress")
+        contacts = self.flag_contacts("distress", session.facts.get("profile", ()))
         return {"text": contacts_text(self.spec.texts["distress"], contacts), "custom": {"contacts": contacts}}

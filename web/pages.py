@@ -14,13 +14,8 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(include_in_schema=False)
 
 def emergency_contacts(app) -> list[dict]:
-    """17, 112 and SMS 114 as the directory holds them (never typed into a template)."""
-    from rules import Request as RulesRequest
-
-    orienter = app.state.orienter
-    with_danger = orienter.orient(RulesRequest(danger=True)).contacts
-    without = {c["id"] for c in orienter.orient(RulesRequest()).contacts}
-    return [c for c in with_danger if c["id"] not in without]
+    """17, 112 and SMS 114 as the rules and the directory give them (never typed into a template)."""
+    return app.state.dialogue.flag_contacts("danger")
 
 
 @router.get("/", response_class=HTMLResponse)
