@@ -62,11 +62,11 @@ def lemmas_of(text: str) -> str:
     return " ".join("L" + fold(t.lemma_).replace(" ", "_") for t in doc if t.is_alpha)
 
 
-def features(text: str, lemmas: str | None = None) -> str:
+def features(text: str, lemmas: str | None = None, cues: list[str] | None = None) -> str:
     """What the classifier reads: words, their stems, the model's lemmas, and cue tokens
     (twice, so that they weigh more than any single word)."""
     norm = normalize(text)
-    cue = " ".join(f"cue{c}" for c in cues_of(norm))
+    cue = " ".join(f"cue{c}" for c in (cues if cues is not None else cues_of(norm)))
     lem = lemmas if lemmas is not None else lemmas_of(text)
     return f"{norm} {' '.join(stem_words(norm))} {lem} {cue} {cue}".strip()
 
@@ -128,10 +128,11 @@ class SituationModel:
     nlp: object
     meta: dict
 
-    def predict(self, text: str, lemmas: str | None = None) -> list[tuple[str, float]]:
-        """Situations ordered by score (scores sum to 1)."""
-        cats = dict(self.nlp(features(text, lemmas)).cats)
-        clear = evident(cues_of(normalize(text)))
+    def predict(self, text: str, lemmas: str | None = None, cues: list[str] | None = None) -> list[tuple[str, float]]:
+        """Situations ordered by score (scores sum to 1). `cues`: cues_of(normalize(text)) if known."""
+        cues = cues if cues is not None else cues_of(normalize(text))
+        cats = dict(self.nlp(features(text, lemmas, cues)).cats)
+        clear = evident(cues)
         if clear and clear in cats and max(cats.values()) < UNSURE:
             # the classifier hesitates, the words say who hurts whom: let them decide
             cats[clear] += NUDGE

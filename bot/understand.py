@@ -90,9 +90,10 @@ class Understander:
     def _fill(self, text: str, result: Understanding) -> None:
         norm = normalize(text)
         if norm:
-            scored = self.model.predict(text, lemmas_of(text))
+            cues = cues_of(norm)
+            scored = self.model.predict(text, lemmas_of(text), cues)
             # A few words without any cue ("bonjour", "oui") say nothing of the situation.
-            if len(norm.split()) >= 3 or cues_of(norm):
+            if len(norm.split()) >= 3 or cues:
                 result.situations = [(c, float(s)) for c, s in scored[:TOP] if s >= MIN_SCORE]
         place = find_place(text, self.directory.snapshot.communes)
         result.commune = place.commune

@@ -22,7 +22,7 @@ from .phones import parse_phone
 from .schema import migrate
 from .text import normalize_place
 from .vocabulary import DATA_DIR, Vocabulary, load_vocabulary
-from .yamlio import LineDict, YamlSyntaxError, line_of, load_yaml
+from .yamlio import YamlSyntaxError, line_of, load_yaml
 from .stemming import stems_of
 
 __all__ = ["Dataset", "read_data", "load", "validate_service", "SERVICE_FIELDS"]
@@ -191,7 +191,7 @@ def _is_date(value) -> bool:
 def validate_service(entry: dict, vocabulary: Vocabulary, territory_ids: set[str], source_ids: set[str],
                      file: str = "services.yaml") -> tuple[dict | None, list[Problem]]:
     """Check one service entry; return the row to store (or None) and the problems found."""
-    col = _collector = _Collector()
+    col = _Collector()
     sid = entry.get("id") if isinstance(entry, dict) else None
     label = str(sid) if sid else None
     if not isinstance(entry, dict):

@@ -206,3 +206,19 @@ def orientation_cli():
     def invoke(*args):
         return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
     return invoke
+
+
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def axe_violations(page) -> str:
+    """axe-core's WCAG 2.2 AA violations on the page, one readable line each ("" when none)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_22_AA},
+                                       "resultTypes": ["violations"]})
+    lines = []
+    for v in results.response["violations"]:
+        lines.append(f"{v['id']} ({v['impact']}): {v['help']}")
+        lines += [f"    {n['target']}: {n.get('failureSummary', '')}" for n in v["nodes"][:5]]
+    return "\n".join(lines)

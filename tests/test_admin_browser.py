@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CHROMIUM  # noqa: E402
+from conftest import CHROMIUM, axe_violations  # noqa: E402
 
 if not CHROMIUM.exists():
     pytest.skip("Debian chromium absent: apt-get install chromium", allow_module_level=True)
@@ -32,7 +32,6 @@ from directory.staff import add_user  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 TIMEOUT_MS = 10_000
 PASSWORD = "un mot de passe assez long"
 TARGET = "reseau-laon-chauny-la-fere"
@@ -116,17 +115,6 @@ def login(page, base: str, username: str) -> None:
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_load_state()
-
-
-def axe_violations(page) -> str:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}, "resultTypes": ["violations"]})
-    lines = []
-    for v in results.response["violations"]:
-        lines.append(f"{v['id']} ({v['impact']}): {v['help']}")
-        lines += [f"    {n['target']}: {n.get('failureSummary', '')}" for n in v["nodes"][:5]]
-    return "\n".join(lines)
 
 
 def shot(page, name: str, **kwargs) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CHROMIUM, serve
+from conftest import CHROMIUM, axe_violations, serve
 
 if not CHROMIUM.exists():
     pytest.skip("Debian chromium absent: apt-get install chromium", allow_module_level=True)
@@ -21,7 +21,6 @@ pytest.importorskip("playwright.sync_api", reason="playwright absent: pip instal
 
 ROOT = Path(__file__).resolve().parent.parent
 MOBILE = {"width": 360, "height": 740}
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # The answer buttons this conversation uses, whichever questions the bot asks.
 PREFERRED = ["Oui, je suis en sécurité", "À moi", "Non, adulte", "Violences dans le couple"]
 TIMEOUT_MS = 10_000
@@ -150,17 +149,6 @@ def converse(page, first: str, keyboard: bool = False) -> int:
             pytest.fail(f"unexpected turn; the log says:\n{log_text(page)}")
         wait_reply(page, before)
     pytest.fail(f"no recommendation after 8 turns; the log says:\n{log_text(page)}")
-
-
-def axe_violations(page) -> str:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}, "resultTypes": ["violations"]})
-    lines = []
-    for v in results.response["violations"]:
-        lines.append(f"{v['id']} ({v['impact']}): {v['help']}")
-        lines += [f"    {n['target']}: {n.get('failureSummary', '')}" for n in v["nodes"][:5]]
-    return "\n".join(lines)
 
 
 # -- tests -------------------------------------------------------------------------------

@@ -265,27 +265,22 @@ def test_import_into_a_database_without_territories_fails(exported, tmp_path):
 
 
 # -- command line ---------------------------------------------------------------------------------
-@pytest.fixture
-def run(orientation_cli):
-    return orientation_cli
-
-
-def test_cli_export_then_import(run, full_db, exported, tmp_path):
-    r = run("--db", full_db, "export", "csv", tmp_path / "out.csv")
+def test_cli_export_then_import(orientation_cli, full_db, exported, tmp_path):
+    r = orientation_cli("--db", full_db, "export", "csv", tmp_path / "out.csv")
     assert r.exit_code == 0 and "ne pas le publier" in r.output
     assert (tmp_path / "out.csv").read_bytes() == exported.read_bytes()
     db_path = clone(full_db, tmp_path / "db.db")
-    r = run("--db", db_path, "import", "csv", tmp_path / "out.csv")
+    r = orientation_cli("--db", db_path, "import", "csv", tmp_path / "out.csv")
     assert r.exit_code == 0 and f"Importé : {len(rows(exported))} services" in r.output
 
 
-def test_cli_import_bad_csv_exits_1(run, full_db, exported, tmp_path):
+def test_cli_import_bad_csv_exits_1(orientation_cli, full_db, exported, tmp_path):
     db_path = clone(full_db, tmp_path / "db.db")
     before = dump(connect(db_path))
     path = broken(exported, tmp_path / "services.csv", {"test-adresse-publique": {"hours": "jamais"}})
-    r = run("--db", db_path, "import", "csv", path)
+    r = orientation_cli("--db", db_path, "import", "csv", path)
     assert r.exit_code == 1
     assert f"services.csv:{line_of(path, 'test-adresse-publique')}" in r.output and "champ « hours »" in r.output
     assert dump(connect(db_path)) == before
-    r = run("--db", db_path, "import", "csv", tmp_path / "absent.csv")
+    r = orientation_cli("--db", db_path, "import", "csv", tmp_path / "absent.csv")
     assert r.exit_code == 1 and "introuvable" in r.output

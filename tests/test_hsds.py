@@ -320,22 +320,17 @@ def test_unknown_or_private_service_is_a_french_404(api, sid):
 
 
 # -- command line ---------------------------------------------------------------------------------
-@pytest.fixture
-def run(orientation_cli):
-    return orientation_cli
-
-
-def test_cli_export_hsds(run, extra_db, extra, tmp_path):
-    r = run("--db", extra_db, "export", "hsds", tmp_path / "hsds.json")
+def test_cli_export_hsds(orientation_cli, extra_db, extra, tmp_path):
+    r = orientation_cli("--db", extra_db, "export", "hsds", tmp_path / "hsds.json")
     assert r.exit_code == 0 and "services publics" in r.output
     assert json.loads((tmp_path / "hsds.json").read_text(encoding="utf-8")) == export(extra)
-    r = run("--db", extra_db, "export", "hsds", "-")
+    r = orientation_cli("--db", extra_db, "export", "hsds", "-")
     assert r.exit_code == 0 and json.loads(r.output) == export(extra)
 
 
-def test_cli_export_hsds_fails_cleanly(run, extra_db, tmp_path):
-    r = run("--db", extra_db, "export", "hsds", tmp_path / "missing" / "hsds.json")
+def test_cli_export_hsds_fails_cleanly(orientation_cli, extra_db, tmp_path):
+    r = orientation_cli("--db", extra_db, "export", "hsds", tmp_path / "missing" / "hsds.json")
     assert r.exit_code == 1 and "Impossible d'écrire" in r.output
-    r = run("--db", tmp_path / "empty.db", "export", "hsds", tmp_path / "hsds.json")
+    r = orientation_cli("--db", tmp_path / "empty.db", "export", "hsds", tmp_path / "hsds.json")
     assert r.exit_code == 1 and "est vide" in r.output
     assert not (tmp_path / "hsds.json").exists()

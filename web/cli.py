@@ -14,10 +14,6 @@ from .settings import Settings
 __all__ = ["main", "cli"]
 
 
-def _settings(ctx) -> Settings:
-    return ctx.obj
-
-
 def _fail(message: str) -> None:
     click.echo(message, err=True)
     sys.exit(1)
