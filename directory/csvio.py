@@ -21,10 +21,12 @@ is not in the file.
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import sqlite_utils
 
+from .audit import DIRECTORY_ENTRY, record
 from .db import write_transaction
 from .errors import DirectoryError, LoadError, Problem
 from .editing import _audit, _diff, service_entry
@@ -35,7 +37,7 @@ from .services import Service
 from .vocabulary import DATA_DIR, load_vocabulary
 from .yamlio import LineDict
 
-__all__ = ["CSV_COLUMNS", "SEPARATOR", "export_csv", "read_csv", "import_csv"]
+__all__ = ["CSV_COLUMNS", "SEPARATOR", "export_csv", "read_csv", "import_csv", "neutralise", "restore"]
 
 CSV_COLUMNS = (
     "id", "name", "organization", "category", "description", "phones", "url", "situations",
@@ -49,6 +51,21 @@ SEPARATOR = " | "
 # The service side of the schema, children first: what an import deletes then refills.
 SERVICE_TABLES = TABLES_IN_DELETE_ORDER[: TABLES_IN_DELETE_ORDER.index("organization") + 1]
 _BOOLEANS = {"true": True, "false": False, "oui": True, "non": False}
+
+
+# OWASP "CSV injection": a cell starting with = + - @ (or tab, carriage return) runs as a
+# formula in a spreadsheet. Such cells get a leading apostrophe, which spreadsheets
+# show as text; a cell that already starts with apostrophes before one of those
+# characters gets one more, so that `restore` gives back exactly what was exported.
+_FORMULA = re.compile(r"^'*[=+\-@\t\r]")
+
+
+def neutralise(text: str) -> str:
+    return "'" + text if _FORMULA.match(text) else text
+
+
+def restore(text: str) -> str:
+    return text[1:] if text.startswith("'") and _FORMULA.match(text) else text
 
 
 def _join(values) -> str:
@@ -66,7 +83,7 @@ def _row(s: Service) -> list[str]:
         "area": _join(sorted(entry["area"])), "address_street": address.get("street"),
         "address_postal_code": address.get("postal_code"), "address_city": address.get("city"), "status": s.status,
     }
-    return ["" if v is None else ("true" if v is True else "false" if v is False else str(v))
+    return [neutralise("" if v is None else ("true" if v is True else "false" if v is False else str(v)))
             for v in (values[c] for c in CSV_COLUMNS)]
 
 
@@ -91,7 +108,7 @@ def _phone(part: str) -> str | dict:
 
 def _entry(row: dict[str, str], line: int) -> LineDict:
     """The YAML-shaped entry of one CSV row, remembering its line for the validator's problems."""
-    cell = {k: (row.get(k) or "").strip() for k in CSV_COLUMNS}
+    cell = {k: restore((row.get(k) or "").strip()) for k in CSV_COLUMNS}
     text = {k: v or None for k, v in cell.items()}
     street, postal, city = text["address_street"], text["address_postal_code"], text["address_city"]
     entry = LineDict({
@@ -221,5 +238,7 @@ def import_csv(db: sqlite_utils.Database, path: str | Path, data_dir: Path = DAT
             if merged[table]:
                 db[table].insert_all(merged[table], batch_size=2000)
         counts = _record_changes(db, before, username)
+        record(db, username, DIRECTORY_ENTRY, "import csv", Path(path).name, None,
+               {"services": len(services), **counts})
     db.execute("ANALYZE")
     return {"services": len(services), **counts}

@@ -7,10 +7,10 @@ no change without its trace, and no trace without its change.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
+from .audit import record
 from .db import write_transaction
 from .errors import DirectoryError, Problem
 from .loader import service_rows, validate_service
@@ -77,13 +77,7 @@ def _diff(before: dict, after: dict) -> list[tuple[str, object, object]]:
     return [(k, before.get(k), after.get(k)) for k in after if k != "id" and before.get(k) != after.get(k)]
 
 
-def _dump(value) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def _audit(db, username: str, entry: str, action: str, field=None, before=None, after=None) -> None:
-    db.execute("INSERT INTO audit_log (at, username, entry, action, field, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
-               [_now(), username, entry, action, field, _dump(before), _dump(after)])
+_audit = record  # the audit log's one writer (directory.audit)
 
 
 def _fresh(directory: Directory, service_id: str) -> Service | None:

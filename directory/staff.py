@@ -17,19 +17,18 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from .db import write_transaction
-from .errors import DirectoryError
+from .audit import record as _audit
+from .passwords import StaffError, check_password, check_username, normalize_password
 
 __all__ = ["ROLES", "StaffUser", "StaffError", "add_user", "set_password", "disable_user", "authenticate",
-           "open_session", "session_user", "close_session", "role_at_least", "SESSION_SECONDS"]
+           "open_session", "session_user", "close_session", "role_at_least", "SESSION_SECONDS", "hash_password",
+           "login_record", "verify_login", "ACCOUNT_ENTRY"]
 
 ROLES = ("lecteur", "editeur", "admin")  # each role can do what the ones before it can
 SESSION_SECONDS = 8 * 3600
 MIN_PASSWORD = 12
+ACCOUNT_ENTRY = "compte:"  # audit rows of account changes: entry "compte:<username>"
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-
-
-class StaffError(DirectoryError):
-    code = "staff_error"
 
 
 @dataclass(frozen=True)
@@ -47,56 +46,83 @@ def role_at_least(role: str, needed: str) -> bool:
     return ROLES.index(role) >= ROLES.index(needed)
 
 
-def _check_password(password: str) -> None:
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise StaffError(f"le mot de passe doit faire au moins {MIN_PASSWORD} caractères", field="password")
+def hash_password(password: str, username: str = "") -> str:
+    """Check the password against the policy (directory.passwords), then hash it.
+    The slow part of an account change: the web runs it off the event loop."""
+    return _hasher.hash(check_password(password, username))
 
 
-def add_user(db: sqlite_utils.Database, username: str, password: str, role: str) -> int:
-    username = (username or "").strip()
-    if not username or len(username) > 64:
-        raise StaffError("identifiant vide ou trop long (64 caractères au plus)", field="username")
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def add_user(db: sqlite_utils.Database, username: str, password: str | None, role: str, *, by: str = "cli",
+             password_hash: str | None = None) -> int:
+    """Create an account, audited under `by` (who did it). `password_hash` from
+    `hash_password` when the caller hashed already (off the event loop)."""
+    username = check_username(username)
     if role not in ROLES:
         raise StaffError(f"rôle « {role} » inconnu (possibles : {', '.join(ROLES)})", field="role")
-    _check_password(password)
+    hashed = password_hash or hash_password(password, username)
     with write_transaction(db):
         if db.execute("SELECT 1 FROM staff_user WHERE username = ?", [username]).fetchone():
             raise StaffError(f"l'identifiant « {username} » existe déjà", field="username")
         cur = db.execute("INSERT INTO staff_user (username, password_hash, role, active, created_at) VALUES (?, ?, ?, 1, ?)",
-                         [username, _hasher.hash(password), role, datetime.now(timezone.utc).isoformat(timespec="seconds")])
+                         [username, hashed, role, _now()])
+        _audit(db, by, ACCOUNT_ENTRY + username, "compte créé", "role", None, role)
         return cur.lastrowid
 
 
-def set_password(db: sqlite_utils.Database, username: str, password: str) -> None:
-    _check_password(password)
+def set_password(db: sqlite_utils.Database, username: str, password: str | None, *, by: str = "cli",
+                 password_hash: str | None = None) -> None:
+    """A new password (ends every open session of the account), audited under `by`;
+    the audit row says that it changed, never anything of the password."""
+    hashed = password_hash or hash_password(password, username)
     with write_transaction(db):
-        cur = db.execute("UPDATE staff_user SET password_hash = ? WHERE username = ?", [_hasher.hash(password), username])
+        cur = db.execute("UPDATE staff_user SET password_hash = ? WHERE username = ?", [hashed, username])
         if cur.rowcount == 0:
             raise StaffError(f"aucun compte « {username} »", field="username")
-        # a new password ends every open session of the account
         db.execute("DELETE FROM staff_session WHERE user_id = (SELECT id FROM staff_user WHERE username = ?)", [username])
+        _audit(db, by, ACCOUNT_ENTRY + username, "mot de passe changé", "password", None, "(nouveau)")
 
 
-def disable_user(db: sqlite_utils.Database, username: str) -> None:
+def disable_user(db: sqlite_utils.Database, username: str, *, by: str = "cli") -> None:
     with write_transaction(db):
         cur = db.execute("UPDATE staff_user SET active = 0 WHERE username = ?", [username])
         if cur.rowcount == 0:
             raise StaffError(f"aucun compte « {username} »", field="username")
         db.execute("DELETE FROM staff_session WHERE user_id = (SELECT id FROM staff_user WHERE username = ?)", [username])
+        _audit(db, by, ACCOUNT_ENTRY + username, "compte désactivé", "active", True, False)
 
 
-def authenticate(db: sqlite_utils.Database, username: str, password: str) -> StaffUser | None:
-    row = db.execute("SELECT id, password_hash, role, active FROM staff_user WHERE username = ?", [username]).fetchone()
+def login_record(db: sqlite_utils.Database, username: str):
+    """(id, password_hash, role, active) of an account, or None: the quick, database part of a login."""
+    return db.execute("SELECT id, password_hash, role, active FROM staff_user WHERE username = ?", [username]).fetchone()
+
+
+def verify_login(row, username: str, password: str) -> StaffUser | None:
+    """The slow part of a login (argon2id), without the database: safe in a worker thread."""
+    password = password or ""
     if row is None:
         _hasher.hash(password or "x")  # same work either way: no user enumeration by timing
         return None
-    try:
-        _hasher.verify(row[1], password or "")
-    except (VerificationError, InvalidHashError):
+    # The typed password normalised, and as typed for accounts created before normalisation.
+    if not any(_verifies(row[1], p) for p in dict.fromkeys((normalize_password(password), password))):
         return None
     if not row[3]:
         return None
     return StaffUser(row[0], username, row[2])
+
+
+def _verifies(hashed: str, password: str) -> bool:
+    try:
+        return _hasher.verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(db: sqlite_utils.Database, username: str, password: str) -> StaffUser | None:
+    return verify_login(login_record(db, username), username, password)
 
 
 def _digest(token: str) -> str:

@@ -244,7 +244,8 @@ def test_import_is_audited_and_bumps_changed_versions(exported, full_db, tmp_pat
     log = [(r["username"], r["entry"], r["action"], r["field"]) for r in audit_of(directory) if r["username"] == "bob"]
     assert sorted(log) == sorted([
         ("bob", "crip-aisne-renomme", "création", None), ("bob", "test-adresse-publique", "modification", "hours"),
-        ("bob", "crip-aisne", "suppression", None), ("bob", "police-secours-17", "suppression", None)])
+        ("bob", "crip-aisne", "suppression", None), ("bob", "police-secours-17", "suppression", None),
+        ("bob", "annuaire", "import csv", "services.csv")])
 
 
 def test_missing_or_unknown_column(exported, full_db, tmp_path):

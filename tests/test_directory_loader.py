@@ -2,6 +2,7 @@
 with a located message and leaves the database exactly as it was."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -32,11 +33,16 @@ def test_every_commune_is_in_one_network_utas_and_tribunal(directory):
         assert kinds.count("utas") >= 1, insee
 
 
-def test_load_is_idempotent(fresh_db):
-    load(fresh_db, DATA_DIR)
-    first = dump(fresh_db)
-    load(fresh_db, DATA_DIR)
-    assert dump(fresh_db) == first
+def test_load_is_idempotent_and_audited(fresh_db):
+    load(fresh_db, DATA_DIR, username="db-load:claire")
+    first = [t for t in dump(fresh_db) if t[0] != "audit_log"]
+    load(fresh_db, DATA_DIR, username="db-load:claire")
+    assert [t for t in dump(fresh_db) if t[0] != "audit_log"] == first
+    # each load leaves one row in the journal: who, what it replaced, what it loaded
+    rows = [dict(r) for r in fresh_db.query("SELECT * FROM audit_log ORDER BY id")]
+    assert [(r["username"], r["entry"], r["action"]) for r in rows] == [
+        ("db-load:claire", "annuaire", "chargement des données")] * 2
+    assert json.loads(rows[1]["before"]) == {"services": json.loads(rows[0]["after"])["services"]}
 
 
 def test_every_phone_of_the_plan_section_is_in_the_data(directory):

@@ -45,6 +45,12 @@ def db_group():
     """Créer, charger et sauvegarder la base de l'annuaire."""
 
 
+def _login() -> str:
+    from .cli_opendata import _login
+
+    return _login()
+
+
 @db_group.command("init")
 @click.option("--load-if-empty", is_flag=True, help="Charger data/ si l'annuaire est vide.")
 @click.pass_obj
@@ -54,22 +60,24 @@ def db_init(settings: Settings, load_if_empty):
     applied = migrate(db)
     click.echo(f"Base {settings.db} : {len(applied)} migration(s) appliquée(s).")
     if load_if_empty and db["service"].count == 0:
-        _load(db, settings.data_dir)
+        _load(db, settings.data_dir, f"db-init:{_login()}")
 
 
-def _load(db, data_dir: Path) -> None:
+def _load(db, data_dir: Path, username: str) -> None:
     try:
-        counts = load(db, data_dir)
+        counts = load(db, data_dir, username)
     except LoadError as exc:
         _fail(exc.message)
     click.echo(f"Chargé : {counts['services']} services, {counts['communes']} communes, {counts['territories']} territoires.")
 
 
 @db_group.command("load")
+@click.option("--user", default=_login, show_default="votre identifiant système",
+              help="Nom inscrit dans le journal des modifications.")
 @click.pass_obj
-def db_load(settings: Settings):
-    """Vérifier data/ puis remplacer le contenu de l'annuaire (tout ou rien)."""
-    _load(connect(settings.db), settings.data_dir)
+def db_load(settings: Settings, user: str):
+    """Vérifier data/ puis remplacer le contenu de l'annuaire (tout ou rien, inscrit au journal)."""
+    _load(connect(settings.db), settings.data_dir, f"db-load:{user}")
 
 
 @db_group.command("backup")

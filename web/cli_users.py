@@ -14,6 +14,13 @@ from directory.staff import ROLES, StaffError, add_user, disable_user, set_passw
 __all__ = ["users_group"]
 
 
+def _by() -> str:
+    """Who changes accounts from the command line, for the audit log."""
+    from .cli_opendata import _login
+
+    return "cli:" + _login()
+
+
 def _db(settings):
     db = connect(settings.db)
     migrate(db)
@@ -30,7 +37,7 @@ def _password(from_stdin: bool) -> str:
         # One line, for scripts: printf '%s\n' "$PASSWORD" | orientation users add ...
         return sys.stdin.readline().rstrip("\r\n")
     # Asked twice by hand: click's own confirmation speaks English.
-    first = click.prompt("Mot de passe (12 caractères au moins)", hide_input=True, show_default=False)
+    first = click.prompt("Mot de passe (12 à 128 caractères, difficile à deviner)", hide_input=True, show_default=False)
     again = click.prompt("Le même mot de passe, encore une fois", hide_input=True, show_default=False)
     if first != again:
         _fail("les deux mots de passe ne sont pas identiques : rien n'a changé")
@@ -51,7 +58,7 @@ def users_group():
 def users_add(settings, username, role, password_stdin):
     """Créer un compte ; le mot de passe est demandé deux fois."""
     try:
-        add_user(_db(settings), username, _password(password_stdin), role)
+        add_user(_db(settings), username, _password(password_stdin), role, by=_by())
     except StaffError as exc:
         _fail(exc.message)
     click.echo(f"Compte « {username.strip()} » créé (rôle : {role}).")
@@ -64,7 +71,7 @@ def users_add(settings, username, role, password_stdin):
 def users_passwd(settings, username, password_stdin):
     """Changer le mot de passe d'un compte (ferme ses sessions ouvertes)."""
     try:
-        set_password(_db(settings), username, _password(password_stdin))
+        set_password(_db(settings), username, _password(password_stdin), by=_by())
     except StaffError as exc:
         _fail(exc.message)
     click.echo(f"Mot de passe de « {username} » changé ; ses sessions ouvertes sont fermées.")
@@ -76,7 +83,7 @@ def users_passwd(settings, username, password_stdin):
 def users_disable(settings, username):
     """Désactiver un compte (ferme ses sessions ouvertes)."""
     try:
-        disable_user(_db(settings), username)
+        disable_user(_db(settings), username, by=_by())
     except StaffError as exc:
         _fail(exc.message)
     click.echo(f"Compte « {username} » désactivé ; ses sessions ouvertes sont fermées.")
