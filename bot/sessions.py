@@ -1,6 +1,16 @@
-"""Conversations in memory only: keyed by the sender id, forgotten after a period of
-inactivity, bounded in number (the oldest is forgotten first). Nothing is written
-anywhere: a restart forgets everything, which is what the people using it need."""
+"""Conversations in memory: keyed by the sender id, forgotten after a period of
+inactivity, bounded in number. Nothing is written anywhere: a restart forgets
+everything, which is what the people using it need (`bot/session_redis.py` keeps
+them, encrypted, in Redis when several processes serve the chat).
+
+A store never forgets a conversation younger than its idle timeout to make room for
+a new one: a flood of new senders would otherwise wipe a person's conversation in
+the middle of it. When it is full, `get` refuses the new sender (`SessionsFull`) and
+the chat answers "service saturé" with the emergency numbers.
+
+The protocol every store follows: `get(sender) -> Session`, `save(sender, session)`
+after every turn, `forget(sender)`, `sender in store`, `admits(sender)`, `len(store)`.
+"""
 from __future__ import annotations
 
 import time
@@ -8,7 +18,11 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable
 
-__all__ = ["Session", "SessionStore"]
+__all__ = ["Session", "SessionStore", "SessionsFull"]
+
+
+class SessionsFull(Exception):
+    """No room for a new conversation: every stored one is younger than its idle timeout."""
 
 
 @dataclass
@@ -20,6 +34,16 @@ class Session:
     recommended: bool = False
     last_seen: float = 0.0
 
+    def to_dict(self) -> dict:
+        """JSON-safe: only the facts the dialogue keeps, never message text."""
+        return {"facts": dict(self.facts), "skipped": sorted(self.skipped), "pending": self.pending,
+                "choices": list(self.choices), "recommended": self.recommended}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Session":
+        return cls(facts=dict(d.get("facts") or {}), skipped=set(d.get("skipped") or ()), pending=d.get("pending"),
+                   choices=list(d.get("choices") or ()), recommended=bool(d.get("recommended")))
+
 
 class SessionStore:
     def __init__(self, ttl: float = 1800, max_sessions: int = 10000, clock: Callable[[], float] = time.monotonic):
@@ -29,6 +53,7 @@ class SessionStore:
         self._sessions: OrderedDict[str, Session] = OrderedDict()
 
     def __len__(self) -> int:
+        self._expire()
         return len(self._sessions)
 
     def __contains__(self, sender: str) -> bool:
@@ -44,15 +69,26 @@ class SessionStore:
                 break
             del self._sessions[sender]
 
-    def get(self, sender: str) -> Session:
-        """The sender's conversation (a new one if none, or if it expired)."""
+    def admits(self, sender: str) -> bool:
+        """Whether `get(sender)` will succeed: a known sender, or room for a new one."""
         self._expire()
+        return sender in self._sessions or len(self._sessions) < self.max_sessions
+
+    def get(self, sender: str) -> Session:
+        """The sender's conversation (a new one if none, or if it expired).
+        Raises SessionsFull rather than forget someone else's live conversation."""
+        if not self.admits(sender):
+            raise SessionsFull()
         session = self._sessions.pop(sender, None) or Session()
         session.last_seen = self.clock()
         self._sessions[sender] = session
-        while len(self._sessions) > self.max_sessions:
-            self._sessions.popitem(last=False)
         return session
+
+    def save(self, sender: str, session: Session) -> None:
+        """Nothing to do: the dialogue changed the very object this store holds."""
+
+    def end_turn(self, sender: str) -> None:
+        """Nothing to do here (the Redis store saves what the turn left unsaved)."""
 
     def forget(self, sender: str) -> None:
         self._sessions.pop(sender, None)

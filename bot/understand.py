@@ -76,14 +76,14 @@ class Understander:
         text = (text or "")[:MAX_CHARS]
         try:
             flags = detect(text)
-        except Exception:  # never log the text itself
-            log.exception("danger rules failed: answering as danger")
+        except Exception as exc:  # the type only: an exception's message can quote the text
+            log.error("danger rules failed (%s): answering as danger", type(exc).__name__)
             return Understanding(danger=True, failed=True)
         result = Understanding(danger=flags.danger, distress=flags.distress)
         try:
             self._fill(text, result)
-        except Exception:
-            log.exception("understanding failed: answering as danger")
+        except Exception as exc:
+            log.error("understanding failed (%s): answering as danger", type(exc).__name__)
             return Understanding(danger=True, distress=flags.distress, failed=True)
         return result
 

@@ -179,10 +179,17 @@ def test_session_expires_after_30_minutes(dialogue):
     assert dialogue.store.get("t").facts == {}
 
 
-def test_sessions_are_bounded(dialogue):
-    for i in range(60):
+def test_sessions_are_bounded_and_a_live_one_is_never_evicted(dialogue):
+    from bot.sessions import SessionsFull
+
+    for i in range(50):
         dialogue.handle(f"b{i}", "bonjour")
-    assert len(dialogue.store) == 50 and "b0" not in dialogue.store
+    with pytest.raises(SessionsFull):  # the chat answers "service saturé" with the emergency numbers
+        dialogue.handle("b50", "bonjour")
+    assert len(dialogue.store) == 50 and "b0" in dialogue.store
+    dialogue.clock["now"] += 1801  # idle for the timeout: forgotten, so there is room again
+    dialogue.handle("b50", "bonjour")
+    assert "b50" in dialogue.store and "b0" not in dialogue.store
 
 
 def test_unknown_input(dialogue):

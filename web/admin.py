@@ -18,17 +18,18 @@ import os
 import re
 from datetime import date
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from directory import DirectoryError, fold, parse_phone
 from directory.editing import (REPORT_KINDS, Conflict, EditError, add_closure, archive_service, audit_of,
                                resolve_report, save_service, service_entry, verify_service, verification_queue)
 from directory.errors import NotFound
+from directory.csvio import neutralise
 from directory.loader import validate_service
-from directory.staff import (ROLES, StaffError, StaffUser, add_user, authenticate, close_session, disable_user,
-                             open_session, set_password)
+from directory.staff import ROLES, StaffError, StaffUser, close_session, disable_user, open_session
 
+from .hashing import add_user_async, authenticate_async, set_password_async
 from .pro import resolve_commune_text
 from .staff import (StaffRoute, check_same_site, clear_session_cookie, client_key, current_user, login_limiter,
                     render, require, safe_next, session_token, set_session_cookie)
@@ -104,11 +105,11 @@ async def login(request: Request):
         return render(request, "admin/login.html", {**ctx, "error": "Trop de tentatives de connexion. Par sécurité, "
                       f"réessayez dans {minutes} minute{'s' if minutes > 1 else ''}."}, status=429)
     db = request.app.state.directory.db
-    user = authenticate(db, username, password) if username and password else None
+    user = await authenticate_async(db, username, password) if username and password else None
     if user is None:
         limiter.failed(username, client)
         return render(request, "admin/login.html", {**ctx, "error": "Identifiant ou mot de passe incorrect."}, status=401)
-    limiter.succeeded(username)
+    limiter.succeeded(username, client)
     close_session(db, session_token(request))  # a fresh session at each login (no fixation)
     response = _redirect(target or _home(user))
     set_session_cookie(response, request, open_session(db, user))
@@ -417,8 +418,7 @@ async def audit_page(request: Request, user: StaffUser = Depends(as_editeur)):
 
 def _cell(value) -> str:
     """A CSV cell that a spreadsheet will not run as a formula (=, +, -, @ first)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return neutralise("" if value is None else str(value))
 
 
 @router.get("/audit.csv")
@@ -446,7 +446,7 @@ async def queue_page(request: Request, user: StaffUser = Depends(as_editeur)):
 
 
 @router.post("/reports/{report_id}/resolve")
-async def report_resolve(request: Request, report_id: int, user: StaffUser = Depends(as_editeur)):
+async def report_resolve(request: Request, report_id: int = Path(ge=1, le=2**62), user: StaffUser = Depends(as_editeur)):
     try:
         resolve_report(request.app.state.directory, report_id, user.username)
     except EditError as exc:
@@ -483,7 +483,7 @@ async def users_add(request: Request, user: StaffUser = Depends(as_admin)):
         return _users_page(request, errors={"password": ["les deux mots de passe ne sont pas identiques."]},
                            values=values, status=422)
     try:
-        add_user(request.app.state.directory.db, values["username"], password, values["role"])
+        await add_user_async(request.app.state.directory.db, values["username"], password, values["role"], user.username)
     except StaffError as exc:
         return _users_page(request, errors={exc.field or "username": [exc.message + "."]}, values=values, status=422)
     return _redirect("/admin/users?ok=user_added")
@@ -496,7 +496,7 @@ async def users_disable(request: Request, user: StaffUser = Depends(as_admin)):
         return _users_page(request, errors={"target": ["vous ne pouvez pas désactiver votre propre compte."]},
                            target=username, status=422)
     try:
-        disable_user(request.app.state.directory.db, username)
+        disable_user(request.app.state.directory.db, username, by=user.username)
     except StaffError as exc:
         return _users_page(request, errors={"target": [exc.message + "."]}, target=username, status=422)
     return _redirect("/admin/users?ok=user_disabled")
@@ -507,7 +507,7 @@ async def users_password(request: Request, user: StaffUser = Depends(as_admin)):
     form = await request.form()
     username, password = str(form.get("username") or ""), str(form.get("password") or "")
     try:
-        set_password(request.app.state.directory.db, username, password)
+        await set_password_async(request.app.state.directory.db, username, password, user.username)
     except StaffError as exc:
         return _users_page(request, errors={"target": [exc.message + "."]}, target=username, status=422)
     if username == user.username:  # set_password closed this session too

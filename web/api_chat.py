@@ -7,18 +7,26 @@ logged, stored or echoed into an error.
 from __future__ import annotations
 
 import json
+import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from bot.dialogue import MAX_MESSAGE
+from bot.dialogue import MAX_MESSAGE, contacts_text
+from bot.sessions import SessionsFull
 
 from .errors import ApiError
+from .pages import emergency_contacts
+from .staff import client_key
 
-__all__ = ["router", "MAX_BODY"]
+__all__ = ["router", "MAX_BODY", "SATURATED", "NEW_CHAT_WINDOW"]
 
 router = APIRouter(tags=["chat"])
+log = logging.getLogger("orientation.chat")
 MAX_BODY = 16 * 1024  # a 2,000-character message in JSON, with room for escapes
+NEW_CHAT_WINDOW = 10 * 60  # ORIENTATION_NEW_CHATS_PER_CLIENT new conversations per client within it
+SATURATED = ("Le service est saturé en ce moment : réessayez dans quelques minutes. "
+             "Si vous êtes en danger, appelez tout de suite :")
 
 
 @router.get("/webhooks/rest/", summary="État du canal REST (comme Rasa)")
@@ -48,8 +56,48 @@ async def webhook(request: Request):
         raise ApiError(422, "Champ « message » : ce texte contient des caractères non lisibles.", "message")
     if request.app.state.settings.chat_backend == "rasa":
         return JSONResponse(await _through_rasa(request, sender, message))
-    replies = request.app.state.dialogue.handle(sender, message)
-    return JSONResponse([{"recipient_id": sender, **r} for r in replies])
+    return JSONResponse([{"recipient_id": sender, **r} for r in _engine_turn(request, sender, message)])
+
+
+def _new_chat_budget(request: Request):
+    app = request.app
+    if getattr(app.state, "new_chat_limiter", None) is None:
+        app.state.new_chat_limiter = app.state.shared.limiter(
+            "new-chat", app.state.settings.new_chats_per_client, NEW_CHAT_WINDOW)
+    return app.state.new_chat_limiter
+
+
+def _saturated(request: Request) -> list[dict]:
+    """« Service saturé », with the emergency numbers of the directory: never a silent refusal."""
+    contacts = emergency_contacts(request.app)
+    return [{"text": contacts_text(SATURATED, contacts),
+             "custom": {"contacts": contacts, "emergency": True, "saturated": True}}]
+
+
+def _engine_turn(request: Request, sender: str, message: str) -> list[dict]:
+    """One turn of our dialogue. A new conversation must fit in the store (no live one is
+    ever dropped for it) and in the client's budget; a failing store (Redis down)
+    answers with the emergency contacts, like any other failure."""
+    dialogue = request.app.state.dialogue
+    store = dialogue.store
+    try:
+        new = sender not in store
+        if new:
+            budget, client = _new_chat_budget(request), client_key(request)
+            if not store.admits(sender) or budget.retry_after(client):
+                return _saturated(request)
+        replies = dialogue.handle(sender, message)
+        store.end_turn(sender)
+        if new and sender in store:
+            budget.hit(client)
+        return replies
+    except SessionsFull:
+        return _saturated(request)
+    except Exception as exc:  # the type only, never the message
+        log.error("chat turn failed (%s): answering with the emergency contacts", type(exc).__name__)
+        contacts = emergency_contacts(request.app)
+        return [{"text": contacts_text(dialogue.spec.texts["error"], contacts),
+                 "custom": {"contacts": contacts, "emergency": True}}]
 
 
 async def _through_rasa(request: Request, sender: str, message: str) -> list[dict]:

@@ -7,9 +7,10 @@ from directory import MAX_PER_PAGE, DirectoryError, NotFound
 
 from .errors import ApiError
 
-__all__ = ["router", "resolve_commune_param"]
+__all__ = ["router", "resolve_commune_param", "MAX_PAGE"]
 
 router = APIRouter(prefix="/api", tags=["annuaire"])
+MAX_PAGE = 1_000_000  # far beyond any real page, far below what SQLite's 64-bit OFFSET overflows on
 
 
 def resolve_commune_param(directory, value: str | None, field: str = "commune"):
@@ -40,7 +41,7 @@ async def communes(request: Request, q: str = Query(..., min_length=1, max_lengt
 @router.get("/services", summary="Chercher des services")
 async def services(request: Request, q: str | None = Query(None, max_length=200), commune: str | None = Query(None, max_length=100),
                    situation: str | None = None, category: str | None = None,
-                   page: int = Query(1, ge=1), per_page: int = Query(50, ge=1, le=MAX_PER_PAGE)):
+                   page: int = Query(1, ge=1, le=MAX_PAGE), per_page: int = Query(50, ge=1, le=MAX_PER_PAGE)):
     directory = request.app.state.directory
     found = resolve_commune_param(directory, commune)
     try:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 
 from directory import MAX_PER_PAGE, DirectoryError, NotFound, hsds
 
+from .api_directory import MAX_PAGE
 from .errors import ApiError
 
 __all__ = ["router"]
@@ -22,7 +23,7 @@ async def root() -> dict:
 
 
 @router.get("/services", summary="Les services publics, page par page (HSDS service_list)")
-async def services(request: Request, page: int = Query(1, ge=1),
+async def services(request: Request, page: int = Query(1, ge=1, le=MAX_PAGE),
                    per_page: int = Query(50, ge=1, le=MAX_PER_PAGE)) -> dict:
     try:
         return hsds.services_page(request.app.state.directory, page, per_page)

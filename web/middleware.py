@@ -3,9 +3,10 @@ without query strings, bodies or IP addresses (GDPR art. 9 data passes here)."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 
-__all__ = ["SecurityHeaders", "AccessLog", "CSP"]
+__all__ = ["SecurityHeaders", "AccessLog", "CSP", "printable"]
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -22,6 +23,13 @@ HEADERS = [
 ]
 
 log = logging.getLogger("orientation.access")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str, limit: int = 200) -> str:
+    """Control characters as \\xNN (a newline in a path cannot forge a log line), cut at `limit`."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 class SecurityHeaders:
@@ -60,5 +68,5 @@ class AccessLog:
         try:
             await self.app(scope, receive, capture)
         finally:
-            log.info("%s %s %s %.1fms", scope["method"], scope["path"], status[0],
+            log.info("%s %s %s %.1fms", printable(scope["method"], 16), printable(scope["path"]), status[0],
                      (time.perf_counter() - start) * 1000)

@@ -21,7 +21,7 @@ from rules import RequestError, build_request
 
 from .errors import ApiError
 from .pages import emergency_contacts
-from .staff import Limiter, StaffDenied, StaffRoute, check_same_site, client_key, current_user, format_hours, render
+from .staff import StaffDenied, StaffRoute, check_same_site, client_key, current_user, format_hours, render
 
 __all__ = ["router", "resolve_commune_text", "MAX_TEXT", "MAX_RESULTS"]
 
@@ -139,7 +139,8 @@ def _report(request: Request, service_id, kind) -> None:
     """Store one anonymous report, or raise ApiError (422/429) with a French message."""
     limiter = getattr(request.app.state, "report_limiter", None)
     if limiter is None:
-        limiter = request.app.state.report_limiter = Limiter(REPORTS_PER_CLIENT, REPORT_WINDOW)
+        limiter = request.app.state.report_limiter = request.app.state.shared.limiter(
+            "report", REPORTS_PER_CLIENT, REPORT_WINDOW)
     key = client_key(request)
     if limiter.retry_after(key):
         raise ApiError(429, "Trop de signalements d'un coup : réessayez dans quelques minutes.")

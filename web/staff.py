@@ -170,9 +170,13 @@ _CLIENT_KEY = secrets.token_bytes(32)  # per process, never stored: client keys 
 
 
 def client_key(request: Request) -> str:
-    """A keyed hash of the client's address, kept in memory only for the rate limits:
-    no IP address is ever stored or logged."""
+    """A keyed hash of the client's address (web.proxies decides what that address is),
+    kept only for the rate limits: no IP address is ever stored or logged. With Redis,
+    every worker hashes with the same derived key so that they count together."""
     host = request.client.host if request.client else ""
+    shared = getattr(request.app.state, "shared", None)
+    if shared is not None:
+        return shared.client_key(host)
     return hmac.new(_CLIENT_KEY, host.encode(), hashlib.sha256).hexdigest()[:24]
 
 
@@ -214,30 +218,36 @@ class Limiter:
 
 
 class LoginLimiter:
-    """5 failed logins per username and 20 per client within 15 minutes."""
+    """5 failed logins for one account from one client, and 20 from one client, within
+    15 minutes. It slows an address, never an account: someone elsewhere cannot lock a
+    staff member out by failing on purpose with their username."""
 
-    def __init__(self, per_user: int = 5, per_client: int = 20, window: float = 15 * 60, clock=time.monotonic):
-        self.users = Limiter(per_user, window, clock)
-        self.clients = Limiter(per_client, window, clock)
+    def __init__(self, per_user: int = 5, per_client: int = 20, window: float = 15 * 60, clock=time.monotonic,
+                 limiter=None):
+        make = limiter or (lambda name, limit: Limiter(limit, window, clock))
+        self.users = make("login-account", per_user)
+        self.clients = make("login-client", per_client)
 
     @staticmethod
-    def _user(username: str) -> str:
-        return "u:" + hashlib.sha256(username.strip().casefold().encode()).hexdigest()
+    def _user(username: str, client: str) -> str:
+        return "u:" + hashlib.sha256(f"{client}\0{username.strip().casefold()}".encode()).hexdigest()
 
     def retry_after(self, username: str, client: str) -> int:
-        return max(self.users.retry_after(self._user(username)), self.clients.retry_after(client))
+        return max(self.users.retry_after(self._user(username, client)), self.clients.retry_after(client))
 
     def failed(self, username: str, client: str) -> None:
-        self.users.hit(self._user(username))
+        self.users.hit(self._user(username, client))
         self.clients.hit(client)
 
-    def succeeded(self, username: str) -> None:
-        self.users.clear(self._user(username))
+    def succeeded(self, username: str, client: str) -> None:
+        self.users.clear(self._user(username, client))
 
 
 def login_limiter(app) -> LoginLimiter:
     if not hasattr(app.state, "login_limiter"):
-        app.state.login_limiter = LoginLimiter()
+        shared = getattr(app.state, "shared", None)
+        make = (lambda name, limit: shared.limiter(name, limit, 15 * 60)) if shared is not None else None
+        app.state.login_limiter = LoginLimiter(limiter=make)
     return app.state.login_limiter
 
 
