@@ -13,6 +13,7 @@ after every turn, `forget(sender)`, `sender in store`, `admits(sender)`, `len(st
 """
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -51,14 +52,17 @@ class SessionStore:
         self.max_sessions = max_sessions
         self.clock = clock
         self._sessions: OrderedDict[str, Session] = OrderedDict()
+        self._lock = threading.RLock()  # chat turns run in a few threads (web.api_chat)
 
     def __len__(self) -> int:
-        self._expire()
-        return len(self._sessions)
+        with self._lock:
+            self._expire()
+            return len(self._sessions)
 
     def __contains__(self, sender: str) -> bool:
-        self._expire()
-        return sender in self._sessions
+        with self._lock:
+            self._expire()
+            return sender in self._sessions
 
     def _expire(self) -> None:
         now = self.clock()
@@ -71,18 +75,20 @@ class SessionStore:
 
     def admits(self, sender: str) -> bool:
         """Whether `get(sender)` will succeed: a known sender, or room for a new one."""
-        self._expire()
-        return sender in self._sessions or len(self._sessions) < self.max_sessions
+        with self._lock:
+            self._expire()
+            return sender in self._sessions or len(self._sessions) < self.max_sessions
 
     def get(self, sender: str) -> Session:
         """The sender's conversation (a new one if none, or if it expired).
         Raises SessionsFull rather than forget someone else's live conversation."""
-        if not self.admits(sender):
-            raise SessionsFull()
-        session = self._sessions.pop(sender, None) or Session()
-        session.last_seen = self.clock()
-        self._sessions[sender] = session
-        return session
+        with self._lock:
+            if not self.admits(sender):
+                raise SessionsFull()
+            session = self._sessions.pop(sender, None) or Session()
+            session.last_seen = self.clock()
+            self._sessions[sender] = session
+            return session
 
     def save(self, sender: str, session: Session) -> None:
         """Nothing to do: the dialogue changed the very object this store holds."""
@@ -91,4 +97,5 @@ class SessionStore:
         """Nothing to do here (the Redis store saves what the turn left unsaved)."""
 
     def forget(self, sender: str) -> None:
-        self._sessions.pop(sender, None)
+        with self._lock:
+            self._sessions.pop(sender, None)

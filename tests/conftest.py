@@ -124,15 +124,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(db: Path, model_dir: Path, log_file: Path, **env):
-    """A real `orientation serve` on a free loopback port; yields its base URL."""
+def serve(db: Path, model_dir: Path, log_file: Path, args=(), **env):
+    """A real `orientation serve` on a free loopback port (`args`: more options, e.g.
+    ("--workers", "2")); yields its base URL. `serve.process` is the server's Popen."""
     import httpx
 
     port = free_port()
     full_env = {**os.environ, "ORIENTATION_DB": str(db), "ORIENTATION_MODEL": str(model_dir), **env}
     with log_file.open("wb") as log:
-        server = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--port", str(port)], env=full_env,
-                                  stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        server = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--port", str(port), *args],
+                                  env=full_env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        serve.process = server
         base = f"http://127.0.0.1:{port}"
         try:
             for _ in range(600):
@@ -147,6 +149,35 @@ def serve(db: Path, model_dir: Path, log_file: Path, **env):
         finally:
             server.terminate()
             server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A real redis-server (Debian package) on a free loopback port, no persistence, in a
+    temporary folder; skips with the reason where there is none."""
+    import shutil as _shutil
+
+    binary = _shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server absent (apt-get install redis-server; .ci/run installs it): Redis tests skipped")
+    folder = tmp_path_factory.mktemp("redis")
+    port = free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import redis
+
+    client = redis.Redis(port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if proc.poll() is not None:
+                pytest.skip(f"redis-server could not start (exit {proc.returncode}): Redis tests skipped")
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(timeout=10)
 
 
 def contract(name: str):

@@ -6,8 +6,10 @@ logged, stored or echoed into an error.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -24,7 +26,12 @@ __all__ = ["router", "MAX_BODY", "SATURATED", "NEW_CHAT_WINDOW"]
 router = APIRouter(tags=["chat"])
 log = logging.getLogger("orientation.chat")
 MAX_BODY = 16 * 1024  # a 2,000-character message in JSON, with room for escapes
+TURN_SECONDS = 5  # a turn that takes longer (understanding, rules, database stuck) gets the emergency answer
+# Turns run in a few threads, so that the event loop can give up on a stuck one.
+_turns = ThreadPoolExecutor(max_workers=4, thread_name_prefix="chat-turn")
 NEW_CHAT_WINDOW = 10 * 60  # ORIENTATION_NEW_CHATS_PER_CLIENT new conversations per client within it
+FAILED = ("Un problème technique nous empêche de vous répondre en ce moment. "
+          "Si vous êtes en danger, appelez tout de suite :")
 SATURATED = ("Le service est saturé en ce moment : réessayez dans quelques minutes. "
              "Si vous êtes en danger, appelez tout de suite :")
 
@@ -56,7 +63,18 @@ async def webhook(request: Request):
         raise ApiError(422, "Champ « message » : ce texte contient des caractères non lisibles.", "message")
     if request.app.state.settings.chat_backend == "rasa":
         return JSONResponse(await _through_rasa(request, sender, message))
-    return JSONResponse([{"recipient_id": sender, **r} for r in _engine_turn(request, sender, message)])
+    try:
+        replies = await asyncio.wait_for(
+            asyncio.get_running_loop().run_in_executor(_turns, _engine_turn, request, sender, message), TURN_SECONDS)
+    except asyncio.TimeoutError:
+        log.error("chat turn took more than %s s: answering with the emergency contacts", TURN_SECONDS)
+        replies = _failed(request)
+    return JSONResponse([{"recipient_id": sender, **r} for r in replies])
+
+
+def _failed(request: Request) -> list[dict]:
+    contacts = emergency_contacts(request.app)
+    return [{"text": contacts_text(FAILED, contacts), "custom": {"contacts": contacts, "emergency": True}}]
 
 
 def _new_chat_budget(request: Request):
@@ -95,9 +113,7 @@ def _engine_turn(request: Request, sender: str, message: str) -> list[dict]:
         return _saturated(request)
     except Exception as exc:  # the type only, never the message
         log.error("chat turn failed (%s): answering with the emergency contacts", type(exc).__name__)
-        contacts = emergency_contacts(request.app)
-        return [{"text": contacts_text(dialogue.spec.texts["error"], contacts),
-                 "custom": {"contacts": contacts, "emergency": True}}]
+        return _failed(request)
 
 
 async def _through_rasa(request: Request, sender: str, message: str) -> list[dict]:

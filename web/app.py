@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, directory: Directory | None = N
     app.state.orienter = Orienter(directory, settings.rules_dir)
     app.state.understander = Understander(directory, settings.model_dir)
     app.state.dialogue = Dialogue(directory, app.state.orienter, app.state.understander, app.state.shared.store)
+    emergency_contacts(app)  # computed once now, so that it is known even if the rules fail later
     install_error_handlers(app)
 
     @app.exception_handler(Busy)

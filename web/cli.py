@@ -360,26 +360,35 @@ def chat(settings: Settings):
 @cli.command("serve")
 @click.option("--host", envvar="HOST", default="127.0.0.1", show_default=True)
 @click.option("--port", envvar="PORT", default=8000, show_default=True, type=int)
+@click.option("--workers", envvar="WORKERS", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Processus qui servent en parallèle (plus d'un : ORIENTATION_SESSIONS=redis://… obligatoire).")
 @click.pass_obj
-def serve(settings: Settings, host, port):
+def serve(settings: Settings, host, port, workers):
     """Servir le chat, la recherche et l'API."""
-    import logging
-
-    import uvicorn
-
-    from .app import create_app
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     from bot.understand import ModelMissing
     from rules import RulesError
 
-    try:
-        app = create_app(settings)
-    except (DirectoryError, RulesError, ModelMissing) as exc:
-        _fail(f"Le serveur ne peut pas démarrer : {getattr(exc, 'message', exc)}")
-    click.echo(f"Orientation des victimes : http://{host}:{port}/")
-    # access_log off: uvicorn's would hold full IP addresses; ours holds none.
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info", server_header=False)
+    from .app import create_app
+    from .server import run
+    from .shared_state import build_shared_state
+
+    if workers > 1:
+        if settings.sessions in ("", "memory"):
+            _fail("Plusieurs processus ont besoin de partager les conversations : réglez "
+                  "ORIENTATION_SESSIONS=redis://hôte:port/0 et ORIENTATION_SESSION_KEY (voir le README).")
+        try:
+            build_shared_state(settings).redis.ping()
+        except Exception as exc:  # a wrong key, URL, or Redis not running
+            _fail(f"Le serveur ne peut pas démarrer : {getattr(exc, 'args', [exc])[0]}")
+        app = None  # each worker builds its own
+    else:
+        try:
+            app = create_app(settings)  # fail here, in French, on invalid data, rules or model
+        except (DirectoryError, RulesError, ModelMissing, ValueError) as exc:
+            _fail(f"Le serveur ne peut pas démarrer : {getattr(exc, 'message', exc)}")
+    click.echo(f"Orientation des victimes : http://{host}:{port}/ ({workers} processus)")
+    # Our access log holds no IP address (uvicorn's would); our proxy handling is web.proxies.
+    run(settings, host, port, workers, app)
 
 
 from .cli_opendata import export_group, import_group  # noqa: E402  (they import this module lazily)

@@ -14,8 +14,15 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(include_in_schema=False)
 
 def emergency_contacts(app) -> list[dict]:
-    """17, 112 and SMS 114 as the rules and the directory give them (never typed into a template)."""
-    return app.state.dialogue.flag_contacts("danger")
+    """17, 112 and SMS 114 as the rules and the directory give them (never typed into a template).
+    If the rules or the directory fail, the last list they gave: the emergency answer must
+    not depend on the part that is failing."""
+    try:
+        app.state.last_emergency = app.state.dialogue.flag_contacts("danger")
+    except Exception:
+        if not getattr(app.state, "last_emergency", None):
+            raise
+    return app.state.last_emergency
 
 
 @router.get("/", response_class=HTMLResponse)
