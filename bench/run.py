@@ -20,7 +20,7 @@ def main() -> None:
     directory = Directory.open(os.environ.get("ORIENTATION_DB", "var/orientation.db"))
     print("== rules")
     bench_rules.run(directory)
-    for name in ("bench_nlu", "bench_chat"):
+    for name in ("bench_nlu", "bench_chat", "bench_scale"):
         try:
             module = __import__(name)
         except ModuleNotFoundError:

@@ -5,6 +5,7 @@ readers and a writer share the file; secure_delete so deleted rows do not linger
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,9 +65,16 @@ def backup(db: sqlite_utils.Database, target: str | Path) -> Path:
 
         raise DirectoryError(f"le fichier {target} existe déjà : choisissez un autre chemin pour la sauvegarde")
     target.parent.mkdir(parents=True, exist_ok=True)
-    dest = sqlite3.connect(str(target))
+    # Copied under a temporary name, synced, then renamed: a backup killed half-way
+    # leaves a ".partial" file, never a truncated file under the name of a backup.
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    dest = sqlite3.connect(str(partial))
     try:
         db.conn.backup(dest)
     finally:
         dest.close()
+    with open(partial, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(partial, target)
     return target

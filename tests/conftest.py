@@ -84,7 +84,9 @@ def app(db_path, model_dir):
     from web.app import create_app
     from web.settings import Settings
 
-    settings = Settings.from_env(db=db_path, model_dir=model_dir)
+    # One test client address for the whole session: lift its budget of new conversations
+    # (tests/test_hardening.py tests the budget on an app of its own).
+    settings = Settings.from_env(db=db_path, model_dir=model_dir, new_chats_per_client=1_000_000)
     return create_app(settings)
 
 

@@ -27,8 +27,10 @@ router = APIRouter(tags=["chat"])
 log = logging.getLogger("orientation.chat")
 MAX_BODY = 16 * 1024  # a 2,000-character message in JSON, with room for escapes
 TURN_SECONDS = 5  # a turn that takes longer (understanding, rules, database stuck) gets the emergency answer
-# Turns run in a few threads, so that the event loop can give up on a stuck one.
-_turns = ThreadPoolExecutor(max_workers=4, thread_name_prefix="chat-turn")
+# Turns run one at a time (spaCy and the classifier are not thread-safe) in a thread of
+# their own, so that the event loop can give up on a stuck one; a turn that overran
+# leaves its thread behind and the next turns get a fresh one.
+_turns = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chat-turn")
 NEW_CHAT_WINDOW = 10 * 60  # ORIENTATION_NEW_CHATS_PER_CLIENT new conversations per client within it
 FAILED = ("Un problème technique nous empêche de vous répondre en ce moment. "
           "Si vous êtes en danger, appelez tout de suite :")
@@ -41,7 +43,16 @@ async def status():
     return {"status": "ok"}
 
 
-@router.post("/webhooks/rest/webhook", summary="Un message du chat (protocole du canal REST de Rasa)")
+_WEBHOOK_DOC = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["sender", "message"],
+    "properties": {"sender": {"type": "string", "minLength": 1, "maxLength": 128},
+                   "message": {"type": "string", "maxLength": MAX_MESSAGE}}}}}},
+    "responses": {"200": {"description": "Les messages du bot (canal REST de Rasa)", "content": {"application/json": {
+        "schema": {"type": "array", "items": {"type": "object", "required": ["recipient_id"]}}}}}}}
+
+
+@router.post("/webhooks/rest/webhook", summary="Un message du chat (protocole du canal REST de Rasa)",
+             openapi_extra=_WEBHOOK_DOC)
 async def webhook(request: Request):
     raw = await request.body()
     if len(raw) > MAX_BODY:
@@ -63,11 +74,16 @@ async def webhook(request: Request):
         raise ApiError(422, "Champ « message » : ce texte contient des caractères non lisibles.", "message")
     if request.app.state.settings.chat_backend == "rasa":
         return JSONResponse(await _through_rasa(request, sender, message))
+    global _turns
+    pool = _turns
     try:
         replies = await asyncio.wait_for(
-            asyncio.get_running_loop().run_in_executor(_turns, _engine_turn, request, sender, message), TURN_SECONDS)
+            asyncio.get_running_loop().run_in_executor(pool, _engine_turn, request, sender, message), TURN_SECONDS)
     except asyncio.TimeoutError:
         log.error("chat turn took more than %s s: answering with the emergency contacts", TURN_SECONDS)
+        if _turns is pool:  # the thread is stuck: later turns get a new one (the stuck one is left behind)
+            _turns = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chat-turn")
+            pool.shutdown(wait=False)
         replies = _failed(request)
     return JSONResponse([{"recipient_id": sender, **r} for r in replies])
 

@@ -11,7 +11,7 @@ from directory import Directory
 from rules import Orienter
 
 from . import admin, api_chat, api_directory, api_hsds, api_orientation, api_understand, pages, pro
-from .errors import install_error_handlers
+from .errors import ERROR_RESPONSES, install_error_handlers
 from .guards import BodyLimit, HeadAsGet, InputGuard
 from .hashing import Busy
 from .middleware import AccessLog, SecurityHeaders
@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None, directory: Directory | None = N
         directory = Directory.open(settings.db, settings.data_dir)
     # redirect_slashes off: Starlette builds that redirect from the Host header.
     app = OrientationApp(title="Orientation des victimes", version="0.1.0", docs_url=None, redoc_url=None,
-                         openapi_url="/api/openapi.json", redirect_slashes=False)
+                         openapi_url="/api/openapi.json", redirect_slashes=False, responses=ERROR_RESPONSES)
     app.state.settings = settings
     app.state.directory = directory
     # Conversations, rate limits: in memory, or in Redis for several workers.

@@ -6,7 +6,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-__all__ = ["ApiError", "install_error_handlers"]
+__all__ = ["ApiError", "install_error_handlers", "ERROR_RESPONSES"]
 
 
 class ApiError(Exception):
@@ -31,6 +31,16 @@ _MESSAGES = {
     "dict_type": "un objet JSON est attendu",
     "extra_forbidden": "champ inconnu",
 }
+
+_ERROR_SCHEMA = {"type": "object", "required": ["detail"], "additionalProperties": False,
+                 "properties": {"detail": {"type": "string"}, "field": {"type": "string"}}}
+_ERRORS = {404: "Introuvable", 408: "Corps de requête arrivé trop lentement", 413: "Requête trop volumineuse",
+           415: "Envoi de fichiers refusé", 422: "Donnée invalide : le message nomme le champ",
+           429: "Trop de requêtes : réessayez plus tard", 500: "Erreur interne (avec les numéros d'urgence)",
+           503: "Serveur occupé : réessayez dans un instant"}
+# Documented on every operation of the OpenAPI document: what any route may answer.
+ERROR_RESPONSES = {code: {"description": text, "content": {"application/json": {"schema": _ERROR_SCHEMA}}}
+                   for code, text in _ERRORS.items()}
 
 _STATUS = {404: "Page introuvable.", 405: "Méthode non autorisée.", 413: "Requête trop volumineuse."}
 

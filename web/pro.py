@@ -162,7 +162,8 @@ _REPORT_BODY = {"requestBody": {"required": True, "content": {"application/json"
     "type": "object", "additionalProperties": False, "required": ["service_id", "kind"],
     "properties": {"service_id": {"type": "string", "minLength": 1, "maxLength": 100},
                    "kind": {"type": "string", "enum": list(REPORT_KINDS)}}}}}},
-    "responses": {"422": {"description": "Champ manquant ou inconnu (message en français)"},
+    "responses": {"403": {"description": "Envoyé depuis un autre site"},
+                  "422": {"description": "Champ manquant ou inconnu (message en français)"},
                   "429": {"description": "Trop de signalements d'un coup"}}}
 
 
