@@ -128,6 +128,7 @@ def _read_services(db: sqlite_utils.Database, where: str = "1=1", params: tuple 
             confidential_address=bool(r["address_confidential"] or (addr and addr["confidential"])),
             status=r["status"], version=r["version"],
             source_id=r["source_id"], closures=tuple(closures.get(r["id"], ())),
+            email=r["email"], genders=tuple(r["genders"].split()),
         )
     return result
 
@@ -214,7 +215,8 @@ class Directory:
             "situations": list(service.situations),
             "area": [self.snapshot.territories[t].as_dict() for t in service.area],
             "scope": scope.as_dict() if scope else None,
-            "address": service.public_address(),
+            # `address` is the Contact's one line; its parts for clients that file them
+            "address_parts": service.public_address(),
             "a_verifier": service.a_verifier,
         }
 

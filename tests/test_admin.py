@@ -67,7 +67,7 @@ def entry_form(entry: dict, version, csrf: str, **changes) -> dict:
     v.update(changes)
     data = {k: val for k, val in v.items() if not isinstance(val, (list, bool))}
     data.update({k: "1" for k in ("confidential_address", "emergency", "a_verifier") if v[k]})
-    for k in ("phone_number", "phone_type", "situations", "ages", "roles"):
+    for k in ("phone_number", "phone_type", "situations", "ages", "roles", "genders"):
         data[k] = v[k]
     data["csrf"] = csrf
     return data
@@ -386,6 +386,18 @@ def test_create_a_service(staff_app, editor):
     assert TestClient(staff_app).get("/api/services/nouveau-service").json()["name"] == "Service nouveau-service"
 
 
+def test_email_and_genders_are_edited_in_the_form(staff_app, editor):
+    entry = _new_entry(staff_app, "accueil-femmes-essai")
+    data = entry_form(entry, None, editor.csrf, email="accueil@exemple.fr", genders=["femme"])
+    assert editor.post("/admin/services/new", data=data, follow_redirects=False).status_code == 303
+    s = staff_app.state.directory.service("accueil-femmes-essai", include_pro=True)
+    assert (s.email, s.genders) == ("accueil@exemple.fr", ("femme",))
+    page = editor.get("/admin/services/accueil-femmes-essai").text
+    assert 'value="accueil@exemple.fr"' in page
+    assert re.search(r'name="genders" value="femme"[^>]*checked', page)
+    assert TestClient(staff_app).get("/api/services/accueil-femmes-essai").json()["email"] == "accueil@exemple.fr"
+
+
 def test_create_refuses_an_existing_id(staff_app, editor):
     data = entry_form(_new_entry(staff_app, TARGET), None, editor.csrf)
     r = editor.post("/admin/services/new", data=data)
@@ -423,6 +435,7 @@ def test_invalid_input_is_refused_next_to_each_field_and_nothing_changes(staff_a
     ({"verified_on": "hier"}, "verified_on", "AAAA-MM-JJ"),
     ({"description": "x" * 4001}, "description", "trop long"),
     ({"category": "inconnue"}, "category", "inconnue"),
+    ({"email": "accueil chez exemple.fr"}, "email", "adresse e-mail attendue"),
 ])
 def test_each_invalid_field_has_its_message(staff_app, editor, changes, field, message):
     entry, version = _entry(staff_app, TARGET)

@@ -38,7 +38,7 @@ __all__ = ["router", "verify_months", "VERIFY_MONTHS_ENV", "entry_from_values"]
 router = APIRouter(prefix="/admin", route_class=StaffRoute, include_in_schema=False)
 log = logging.getLogger("orientation.admin")
 VERIFY_MONTHS_ENV = "ORIENTATION_VERIFY_MONTHS"
-TEXT_LIMITS = {"id": 80, "name": 200, "organization": 200, "description": 4000, "url": 500, "hours": 300,
+TEXT_LIMITS = {"id": 80, "name": 200, "organization": 200, "description": 4000, "url": 500, "email": 254, "hours": 300,
                "access": 500, "street": 200, "city": 100}
 AUDIT_PAGE = 300
 as_lecteur, as_editeur, as_admin = require("lecteur"), require("editeur"), require("admin")
@@ -146,7 +146,7 @@ def _choices(directory) -> dict:
     v = directory.vocabulary
     territories = sorted((t for t in directory.snapshot.territories.values() if t.kind != "commune"),
                          key=lambda t: (t.rank, t.name))
-    return {"categories": v.categories, "situations": v.situations, "age_groups": v.age_groups,
+    return {"categories": v.categories, "situations": v.situations, "age_groups": v.age_groups, "genders": v.genders,
             "roles": {k: r for k, r in v.roles.items()},
             "sources": [dict(r) for r in directory.db.query("SELECT id, title FROM source ORDER BY title")],
             "territories": territories}
@@ -157,12 +157,13 @@ def values_from_entry(entry: dict, version: int | None) -> dict:
     address = entry.get("address") or {}
     return {
         **{k: entry.get(k) or "" for k in ("id", "name", "organization", "category", "description", "url",
-                                           "hours", "access", "source")},
+                                           "email", "hours", "access", "source")},
         "phone_number": [p["number"] for p in entry.get("phones", [])],
         "phone_type": [p["type"] for p in entry.get("phones", [])],
         "situations": list(entry.get("situations", [])),
         "ages": list((entry.get("publics") or {}).get("ages", [])),
         "roles": list((entry.get("publics") or {}).get("roles", [])),
+        "genders": list((entry.get("publics") or {}).get("genders", [])),
         "area": "\n".join(entry.get("area", [])),
         "street": address.get("street") or "", "postal_code": address.get("postal_code") or "",
         "city": address.get("city") or "",
@@ -180,13 +181,14 @@ def values_from_form(form) -> dict:
     numbers, kinds = [str(x) for x in form.getlist("phone_number")], [str(x) for x in form.getlist("phone_type")]
     phones = [(n, kinds[i] if i < len(kinds) else "voice") for i, n in enumerate(numbers[:20]) if n.strip()]
     return {
-        **{k: text(k).strip() for k in ("id", "name", "organization", "category", "url", "hours", "access",
+        **{k: text(k).strip() for k in ("id", "name", "organization", "category", "url", "email", "hours", "access",
                                         "source", "street", "postal_code", "city", "visibility", "cost",
                                         "verified_on", "version")},
         "description": text("description").strip(), "area": text("area"),
         "phone_number": [n for n, _ in phones], "phone_type": [k for _, k in phones],
         "situations": [str(x) for x in form.getlist("situations")],
         "ages": [str(x) for x in form.getlist("ages")], "roles": [str(x) for x in form.getlist("roles")],
+        "genders": [str(x) for x in form.getlist("genders")],
         "confidential_address": form.get("confidential_address") == "1",
         "emergency": form.get("emergency") == "1", "a_verifier": form.get("a_verifier") == "1",
     }
@@ -246,8 +248,9 @@ def entry_from_values(directory, values: dict) -> tuple[dict, dict[str, list[str
     entry = {
         "id": values["id"], "name": values["name"], "organization": values["organization"] or None,
         "category": values["category"] or None, "description": values["description"], "phones": phones,
-        "url": values["url"] or None, "situations": values["situations"],
-        "publics": {"ages": values["ages"], "roles": values["roles"]}, "area": area, "address": address,
+        "url": values["url"] or None, "email": values["email"] or None, "situations": values["situations"],
+        "publics": {"ages": values["ages"], "roles": values["roles"], "genders": values["genders"]},
+        "area": area, "address": address,
         "confidential_address": values["confidential_address"], "hours": values["hours"] or None,
         "visibility": values["visibility"] or "public", "cost": values["cost"] or None,
         "emergency": values["emergency"], "access": values["access"] or None, "source": values["source"] or None,

@@ -297,7 +297,7 @@ def _json_value(value) -> object:
 # autoescape=True for every template, whatever its extension (output encoding everywhere).
 # Words of the audit log's values, as people read them.
 _AUDIT_WORDS = {"empty": "(vide)", True: "oui", False: "non", "voice": "appel", "sms": "SMS"}
-_AUDIT_KEYS = {"ages": "âges", "roles": "publics", "reason": "motif"}
+_AUDIT_KEYS = {"ages": "âges", "roles": "publics", "genders": "réservé à", "reason": "motif"}
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
