@@ -19,7 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from .db import write_transaction
 from .errors import DirectoryError
 
-__all__ = ["ROLES", "StaffUser", "StaffError", "add_user", "set_password", "disable_user", "authenticate",
+__all__ = ["ROLES", "StaffUser", "StaffError", "add_user", "set_password", "disable_user", "list_users", "authenticate",
            "open_session", "session_user", "close_session", "role_at_least", "SESSION_SECONDS"]
 
 ROLES = ("lecteur", "editeur", "admin")  # each role can do what the ones before it can
@@ -83,6 +83,11 @@ def disable_user(db: sqlite_utils.Database, username: str) -> None:
         if cur.rowcount == 0:
             raise StaffError(f"aucun compte « {username} »", field="username")
         db.execute("DELETE FROM staff_session WHERE user_id = (SELECT id FROM staff_user WHERE username = ?)", [username])
+
+
+def list_users(db: sqlite_utils.Database) -> list[dict]:
+    """Every account (username, role, active, created_at), never its password hash."""
+    return [dict(r) for r in db.query("SELECT username, role, active, created_at FROM staff_user ORDER BY username")]
 
 
 def authenticate(db: sqlite_utils.Database, username: str, password: str) -> StaffUser | None:
