@@ -24,13 +24,14 @@ import json
 import logging
 import os
 import time
+import uuid
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .sessions import Session, SessionsFull
 
-__all__ = ["RedisSessionStore", "Keyring", "SessionKeyError", "connect"]
+__all__ = ["RedisSessionStore", "RedisLimiter", "Keyring", "SessionKeyError", "connect"]
 
 log = logging.getLogger("orientation.sessions")
 VERSION = b"\x01"
@@ -157,3 +158,37 @@ class RedisSessionStore:
         pipe.zrem(self.index, ident)
         pipe.execute()
         self._open.pop(sender, None)
+
+
+class RedisLimiter:
+    """The interface of `web.staff.Limiter` (at most `limit` events per key within
+    `window` seconds), as a sliding window in a Redis sorted set per key."""
+
+    def __init__(self, client, name: str, limit: int, window: float, prefix: str = "orientation:"):
+        self.client, self.limit, self.window = client, limit, window
+        self.prefix = f"{prefix}limit:{name}:"
+
+    def _count(self, key: str, now: float) -> tuple[int, float | None]:
+        pipe = self.client.pipeline(transaction=True)
+        pipe.zremrangebyscore(self.prefix + key, "-inf", now - self.window)
+        pipe.zrange(self.prefix + key, 0, 0, withscores=True)
+        pipe.zcard(self.prefix + key)
+        _, oldest, count = pipe.execute()
+        return int(count), (oldest[0][1] if oldest else None)
+
+    def retry_after(self, key: str) -> int:
+        now = time.time()
+        count, oldest = self._count(key, now)
+        if count < self.limit or oldest is None:
+            return 0
+        return max(1, int(oldest + self.window - now) + 1)
+
+    def hit(self, key: str) -> None:
+        now = time.time()
+        pipe = self.client.pipeline(transaction=True)
+        pipe.zadd(self.prefix + key, {uuid.uuid4().hex: now})
+        pipe.expire(self.prefix + key, int(self.window) + 1)
+        pipe.execute()
+
+    def clear(self, key: str) -> None:
+        self.client.delete(self.prefix + key)

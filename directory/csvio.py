@@ -40,8 +40,8 @@ from .yamlio import LineDict
 __all__ = ["CSV_COLUMNS", "SEPARATOR", "export_csv", "read_csv", "import_csv", "neutralise", "restore"]
 
 CSV_COLUMNS = (
-    "id", "name", "organization", "category", "description", "phones", "url", "situations",
-    "publics_ages", "publics_roles", "area", "address_street", "address_postal_code", "address_city",
+    "id", "name", "organization", "category", "description", "phones", "url", "email", "situations",
+    "publics_ages", "publics_roles", "publics_genders", "area", "address_street", "address_postal_code", "address_city",
     "confidential_address", "hours", "visibility", "status", "cost", "emergency", "access", "source",
     "verified_on", "a_verifier",
 )
@@ -80,6 +80,7 @@ def _row(s: Service) -> list[str]:
     values = {
         **entry, "phones": _join(phones), "situations": _join(sorted(entry["situations"])),
         "publics_ages": _join(publics["ages"]), "publics_roles": _join(publics["roles"]),
+        "publics_genders": _join(publics["genders"]),
         "area": _join(sorted(entry["area"])), "address_street": address.get("street"),
         "address_postal_code": address.get("postal_code"), "address_city": address.get("city"), "status": s.status,
     }
@@ -114,8 +115,9 @@ def _entry(row: dict[str, str], line: int) -> LineDict:
     entry = LineDict({
         "id": text["id"], "name": text["name"], "organization": text["organization"], "category": text["category"],
         "description": text["description"], "phones": [_phone(p) for p in _split(cell["phones"])],
-        "url": text["url"], "situations": _split(cell["situations"]),
-        "publics": {"ages": _split(cell["publics_ages"]), "roles": _split(cell["publics_roles"])},
+        "url": text["url"], "email": text["email"], "situations": _split(cell["situations"]),
+        "publics": {"ages": _split(cell["publics_ages"]), "roles": _split(cell["publics_roles"]),
+                    "genders": _split(cell["publics_genders"])},
         "area": _split(cell["area"]),
         "address": {"street": street, "postal_code": postal, "city": city} if street or postal or city else None,
         "hours": text["hours"], "visibility": text["visibility"], "cost": text["cost"], "access": text["access"],

@@ -18,7 +18,8 @@ from .repository import Directory
 from .services import Service
 
 __all__ = ["EditError", "Conflict", "service_entry", "save_service", "archive_service", "verify_service",
-           "add_closure", "report_error", "resolve_report", "audit_of", "verification_queue", "REPORT_KINDS"]
+           "add_closure", "report_error", "resolve_report", "audit_of", "latest_audit", "open_reports",
+           "verification_queue", "REPORT_KINDS"]
 
 REPORT_KINDS = {"telephone": "Le numéro ne marche pas", "horaires": "Les horaires sont faux",
                 "adresse": "L'adresse est fausse", "ferme": "Le service n'existe plus", "autre": "Autre erreur"}
@@ -64,8 +65,8 @@ def service_entry(service: Service) -> dict:
         "id": service.id, "name": service.name, "organization": service.organization, "category": service.category,
         "description": service.description,
         "phones": [{"number": p.number, "type": p.type} for p in service.phones],
-        "url": service.url, "situations": list(service.situations),
-        "publics": {"ages": list(service.ages), "roles": list(service.roles)},
+        "url": service.url, "email": service.email, "situations": list(service.situations),
+        "publics": {"ages": list(service.ages), "roles": list(service.roles), "genders": list(service.genders)},
         "area": list(service.area), "address": service.address, "confidential_address": service.confidential_address,
         "hours": service.hours, "visibility": service.visibility, "cost": service.cost, "emergency": service.emergency,
         "access": service.access, "source": service.source_id, "verified_on": service.verified_on,
@@ -89,8 +90,8 @@ def _fresh(directory: Directory, service_id: str) -> Service | None:
 def save_service(directory: Directory, entry: dict, *, version: int | None, username: str) -> Service:
     """Create (version None) or update (version = the one the editor started from)."""
     snap = directory.snapshot
-    source_ids = {r[0] for r in directory.db.execute("SELECT id FROM source")}
-    row, problems = validate_service(entry, directory.vocabulary, set(snap.territories), source_ids, "formulaire")
+    row, problems = validate_service(entry, directory.vocabulary, set(snap.territories), directory.source_ids(),
+                                     "formulaire")
     if problems:
         raise EditError(problems)
     sid = row["id"]
@@ -200,8 +201,21 @@ def resolve_report(directory: Directory, report_id: int, username: str) -> None:
 
 
 def audit_of(directory: Directory, entry: str | None = None) -> list[dict]:
+    """The audit rows of one entry (or of all), oldest first."""
     where, params = ("WHERE entry = ?", [entry]) if entry else ("", [])
     return [dict(r) for r in directory.db.query(f"SELECT * FROM audit_log {where} ORDER BY id", params)]
+
+
+def latest_audit(directory: Directory, limit: int) -> list[dict]:
+    """The `limit` most recent audit rows, newest first."""
+    return [dict(r) for r in directory.db.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", [limit])]
+
+
+def open_reports(directory: Directory, service_id: str | None = None) -> list[dict]:
+    """Error reports not dealt with yet (of one entry, or all), oldest first."""
+    where, params = ("AND service_id = ?", [service_id]) if service_id else ("", [])
+    return [dict(r) for r in directory.db.query(
+        f"SELECT * FROM error_report WHERE resolved_at IS NULL {where} ORDER BY id", params)]
 
 
 @dataclass(frozen=True)
@@ -216,8 +230,8 @@ def verification_queue(directory: Directory, months: int = 6, today: date | None
     today = today or date.today()
     limit = (today - timedelta(days=round(months * 30.44))).isoformat()
     reports: dict[str, list[dict]] = {}
-    for r in directory.db.query("SELECT * FROM error_report WHERE resolved_at IS NULL ORDER BY id"):
-        reports.setdefault(r["service_id"], []).append(dict(r))
+    for r in open_reports(directory):
+        reports.setdefault(r["service_id"], []).append(r)
     items = []
     for sid, rs in reports.items():
         s = directory.snapshot.services.get(sid)

@@ -13,7 +13,7 @@ Field mapping (directory → HSDS `service`):
   temporary closure (table service_closure): `temporarily closed`, with the
   dates and reason in `alert` (the chat shows them to the public too). `url` and `email` are left
   out when unknown (HSDS types them `string`, so `null` would not validate:
-  absent means unknown). `email` is never known here, so it is always absent.
+  absent means unknown).
 - organization → `organization` {id, name, description ("" when none is
   stored: HSDS requires the field), website} and `organization_id`.
 - access → `application_process`; cost → `fees_description` (French text).
@@ -33,7 +33,7 @@ Field mapping (directory → HSDS `service`):
   = the INSEE codes of its communes, except for the national and département
   territories, which the name already says (and our commune table only holds the
   Aisne, so a commune list for "France entière" would be wrong).
-- situations, category, publics (ages, roles), emergency, source, a_verifier,
+- situations, category, publics (ages, roles, genders), emergency, source, a_verifier,
   local id → `attributes`, each with its `taxonomy_term` (and `taxonomy_detail`).
 - address (only when not confidential) → `service_at_locations[0].location`
   (`location_type` physical) with one `addresses` entry.
@@ -74,6 +74,7 @@ TAXONOMIES = {  # code -> (name, description, link_type)
     "categorie": ("Catégories", "Catégorie du service dans l'annuaire.", "category"),
     "public_age": ("Âges", "Âges des personnes reçues.", "eligibility"),
     "public_role": ("Publics", "Personnes à qui le service s'adresse.", "audience"),
+    "public_genre": ("Genres", "Genres des personnes reçues, quand le service est réservé à certaines.", "eligibility"),
     "annuaire": ("Annuaire", "Informations propres à l'annuaire d'orientation des victimes.", "annuaire"),
 }
 DIRECTORY_TERMS = {  # code -> (name, description)
@@ -152,6 +153,7 @@ def _attributes(directory: Directory, s: Service) -> list[dict]:
     terms.append(("categorie", s.category, label, label, None))
     terms += [("public_age", a, voc.age_groups.get(a, a), voc.age_groups.get(a, a), None) for a in s.ages]
     terms += [("public_role", r, voc.roles.get(r, r), voc.roles.get(r, r), None) for r in s.roles]
+    terms += [("public_genre", g, voc.genders.get(g, g), voc.genders.get(g, g), None) for g in s.genders]
     if s.emergency:
         terms.append(("annuaire", "urgence", *DIRECTORY_TERMS["urgence"], None))
     if s.source:
@@ -245,7 +247,7 @@ def _core(ctx: _Context, s: Service) -> dict:
     alert = _closure_alert(s)
     fields = {
         "id": hsds_id("service", s.id), "organization_id": org["id"] if org else None, "name": s.name,
-        "description": s.description, "url": s.url, "status": "temporarily closed" if alert else s.status,
+        "description": s.description, "url": s.url, "email": s.email, "status": "temporarily closed" if alert else s.status,
         "alert": alert, "application_process": s.access,
         "fees_description": FEES.get(s.cost or ""), "assured_date": s.verified_on,
         "last_modified": _last_modified(s.verified_on), "organization": org,

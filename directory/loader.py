@@ -30,8 +30,11 @@ __all__ = ["Dataset", "read_data", "load", "validate_service", "SERVICE_FIELDS"]
 
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 INSEE_RE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
+# Syntax only (one @, a dot in the domain, no space): whether a mailbox exists
+# cannot be checked offline; staff verify it like a phone number.
+EMAIL_RE = re.compile(r"^[^@\s<>\"]{1,64}@[^@\s<>\"]+\.[^@\s<>\".]{2,}$")
 SERVICE_FIELDS = (
-    "id", "name", "organization", "category", "description", "phones", "url", "situations",
+    "id", "name", "organization", "category", "description", "phones", "url", "email", "situations",
     "publics", "area", "address", "confidential_address", "hours", "visibility", "cost",
     "emergency", "access", "source", "verified_on", "a_verifier",
 )
@@ -231,10 +234,14 @@ def validate_service(entry: dict, vocabulary: Vocabulary, territory_ids: set[str
     situations = subset("situations", entry.get("situations"), vocabulary.situations, "situation")
     publics = entry.get("publics") or {}
     if not isinstance(publics, dict):
-        bad("wrong_type", "publics", "attendu : ages et roles")
+        bad("wrong_type", "publics", "attendu : ages, roles et genders")
         publics = {}
     ages = subset("publics", publics.get("ages"), vocabulary.age_groups, "age_group")
     roles = subset("publics", publics.get("roles"), vocabulary.roles, "role")
+    genders = subset("publics", publics.get("genders"), vocabulary.genders, "gender")
+    for key in publics:
+        if key not in ("ages", "roles", "genders"):
+            bad("unknown_field", "publics", f"« {key} » inconnu dans publics (possibles : ages, roles, genders)")
     area = entry.get("area")
     if isinstance(area, str):
         area = [area]
@@ -270,6 +277,9 @@ def validate_service(entry: dict, vocabulary: Vocabulary, territory_ids: set[str
     url = entry.get("url")
     if url is not None and (not isinstance(url, str) or not re.match(r"^https?://\S+$", url)):
         bad("invalid_url", "url", "adresse web attendue, commençant par https://")
+    email = entry.get("email")
+    if email is not None and (not isinstance(email, str) or not EMAIL_RE.match(email.strip())):
+        bad("invalid_email", "email", "adresse e-mail attendue, par exemple « accueil@exemple.fr »")
     source = entry.get("source")
     if source is not None and source not in source_ids:
         bad("unknown_source", "source", f"source « {source} » inconnue (possibles : {', '.join(sorted(source_ids))})")
@@ -289,6 +299,7 @@ def validate_service(entry: dict, vocabulary: Vocabulary, territory_ids: set[str
         "name": entry["name"].strip(),
         "description": " ".join(entry["description"].split()),
         "url": url,
+        "email": email.strip() if email else None,
         "category": category,
         "visibility": visibility,
         "cost": cost,
@@ -297,6 +308,7 @@ def validate_service(entry: dict, vocabulary: Vocabulary, territory_ids: set[str
         "hours": hours,
         "ages": " ".join(ages),
         "roles": " ".join(roles),
+        "genders": " ".join(genders),
         "source_id": source,
         "verified_on": str(verified),
         "a_verifier": int(bool(entry.get("a_verifier"))),
@@ -363,9 +375,9 @@ def service_rows(service: dict) -> dict[str, list[dict]]:
                                    "service_area": [], "attribute": []}
     if service["organization_id"]:
         rows["organization"].append({"id": service["organization_id"], "name": service["organization"]})
-    columns = {k: service[k] for k in ("id", "organization_id", "name", "description", "url", "category",
+    columns = {k: service[k] for k in ("id", "organization_id", "name", "description", "url", "email", "category",
                                        "visibility", "cost", "emergency", "access", "hours", "ages",
-                                       "roles", "source_id", "verified_on", "a_verifier")}
+                                       "roles", "genders", "source_id", "verified_on", "a_verifier")}
     columns["address_confidential"] = int(service["confidential_address"])
     columns["stems"] = stems_of(service["name"] + " " + service["description"])
     rows["service"].append(columns)

@@ -128,6 +128,7 @@ def _read_services(db: sqlite_utils.Database, where: str = "1=1", params: tuple 
             confidential_address=bool(r["address_confidential"] or (addr and addr["confidential"])),
             status=r["status"], version=r["version"],
             source_id=r["source_id"], closures=tuple(closures.get(r["id"], ())),
+            email=r["email"], genders=tuple(r["genders"].split()),
         )
     return result
 
@@ -178,6 +179,19 @@ class Directory:
     def is_empty(self) -> bool:
         return not self.db["service"].exists() or self.db["service"].count == 0
 
+    # -- sources and versions (read straight from the tables: they change under the snapshot)
+    def sources(self) -> list[dict]:
+        """The sources an entry may cite, as {id, title, url, date}, by title."""
+        return [dict(r) for r in self.db.query("SELECT id, title, url, date FROM source ORDER BY title, id")]
+
+    def source_ids(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT id FROM source")}
+
+    def version_of(self, service_id: str) -> int | None:
+        """The stored version of an entry (None: no such entry), even if the snapshot is older."""
+        row = self.db.execute("SELECT version FROM service WHERE id = ?", [service_id]).fetchone()
+        return row[0] if row else None
+
     # -- communes ---------------------------------------------------------------
     def resolve_commune(self, text: str, codes: str = "postal") -> Resolution:
         return self.snapshot.communes.resolve(text, codes=codes)
@@ -214,7 +228,8 @@ class Directory:
             "situations": list(service.situations),
             "area": [self.snapshot.territories[t].as_dict() for t in service.area],
             "scope": scope.as_dict() if scope else None,
-            "address": service.public_address(),
+            # `address` is the Contact's one line; its parts for clients that file them
+            "address_parts": service.public_address(),
             "a_verifier": service.a_verifier,
         }
 

@@ -226,6 +226,14 @@ def m003_address_confidential(db: sqlite_utils.Database) -> None:
                "WHERE l.confidential = 1)")
 
 
+@migrations()
+def m004_service_email_genders(db: sqlite_utils.Database) -> None:
+    """A service's public e-mail (one more way in), and the genders it receives
+    (space-separated codes of data/taxonomy.yaml `genders`; empty = everyone)."""
+    db.execute("ALTER TABLE service ADD COLUMN email TEXT")
+    db.execute("ALTER TABLE service ADD COLUMN genders TEXT NOT NULL DEFAULT ''")
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; return their names."""
     pending = [m.name for m in migrations.pending(db)]

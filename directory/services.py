@@ -7,7 +7,10 @@ from datetime import datetime
 from .hours import PARIS, open_now
 from .phones import Phone
 
-__all__ = ["Service", "contact"]
+__all__ = ["Service", "contact", "address_line", "WAYS_IN"]
+
+# The ways a person can reach a service, in the order a contact card shows them.
+WAYS_IN = ("phone", "sms", "url", "email", "address")
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ class Service:
     version: int = 1
     source_id: str | None = None
     closures: tuple[tuple[str, str, str | None], ...] = ()  # (start, end, reason), ISO dates
+    email: str | None = None
+    genders: tuple[str, ...] = ()  # empty: everyone; ("femme",): women only
 
     def closure_on(self, day: str) -> tuple[str, str, str | None] | None:
         """The temporary closure that applies on `day` (ISO date), if any."""
@@ -58,6 +63,39 @@ class Service:
         # Shelters' addresses are confidential: never in any public output.
         return None if self.confidential_address else self.address
 
+    def ways_in(self) -> tuple[str, ...]:
+        """How a person can reach the service by themselves (codes of WAYS_IN).
+
+        An address counts only when it is public and the hours say when to come:
+        an address alone does not tell a person they will be received.
+        """
+        ways = []
+        if self.voice:
+            ways.append("phone")
+        if self.sms_phone:
+            ways.append("sms")
+        if self.url:
+            ways.append("url")
+        if self.email:
+            ways.append("email")
+        if address_line(self.public_address()) and self.hours:
+            ways.append("address")
+        return tuple(ways)
+
+    @property
+    def reachable(self) -> bool:
+        """At least one way in: a measure or a unit reached only through others is not a contact."""
+        return bool(self.ways_in())
+
+
+def address_line(address: dict | None) -> str | None:
+    """An address as one line ("1 rue de la Paix, 02000 Laon"), or None when empty."""
+    if not address:
+        return None
+    town = " ".join(str(x) for x in (address.get("postal_code"), address.get("city")) if x)
+    line = ", ".join(x for x in (address.get("street"), town) if x)
+    return line or None
+
 
 def contact(service: Service, why: str, now: datetime | None = None) -> dict:
     """The Contact object of the public contract for one service."""
@@ -77,6 +115,9 @@ def contact(service: Service, why: str, now: datetime | None = None) -> dict:
         "why": why,
         "verified_on": service.verified_on,
         "source": service.source,
+        # optional fields (contracts.md): one more way in, and the public address on one line
+        "email": service.email,
+        "address": address_line(service.public_address()),
     }
     if closed:
         # optional field (contracts.md: extend, never rename): shown in the chat and the search

@@ -20,7 +20,7 @@ from .db import write_transaction
 from .audit import record as _audit
 from .passwords import StaffError, check_password, check_username, normalize_password
 
-__all__ = ["ROLES", "StaffUser", "StaffError", "add_user", "set_password", "disable_user", "authenticate",
+__all__ = ["ROLES", "StaffUser", "StaffError", "add_user", "set_password", "disable_user", "list_users", "authenticate",
            "open_session", "session_user", "close_session", "role_at_least", "SESSION_SECONDS", "hash_password",
            "login_record", "verify_login", "ACCOUNT_ENTRY"]
 
@@ -93,6 +93,11 @@ def disable_user(db: sqlite_utils.Database, username: str, *, by: str = "cli") -
             raise StaffError(f"aucun compte « {username} »", field="username")
         db.execute("DELETE FROM staff_session WHERE user_id = (SELECT id FROM staff_user WHERE username = ?)", [username])
         _audit(db, by, ACCOUNT_ENTRY + username, "compte désactivé", "active", True, False)
+
+
+def list_users(db: sqlite_utils.Database) -> list[dict]:
+    """Every account (username, role, active, created_at), never its password hash."""
+    return [dict(r) for r in db.query("SELECT username, role, active, created_at FROM staff_user ORDER BY username")]
 
 
 def login_record(db: sqlite_utils.Database, username: str):

@@ -17,6 +17,7 @@ class Vocabulary:
     situations: dict  # code -> {"label", "description", "examples"}
     roles: dict
     age_groups: dict
+    genders: dict  # code -> label; a service listing none receives everyone
     profiles: dict
     needs: dict
     categories: dict
@@ -33,6 +34,7 @@ def load_vocabulary(data_dir: Path = DATA_DIR) -> Vocabulary:
         situations={s["code"]: dict(s) for s in raw["situations"]},
         roles=dict(raw["roles"]),
         age_groups=dict(raw["age_groups"]),
+        genders=dict(raw.get("genders") or {}),
         profiles=dict(raw["profiles"]),
         needs=dict(raw["needs"]),
         categories=dict(raw["categories"]),

@@ -19,8 +19,8 @@ EXTRA = [
     {"id": "test-adresse-publique", "name": "Permanence test à Laon", "organization": "Association test",
      "category": "aide_victimes", "description": "Une permanence d'essai, avec une adresse publique.",
      "phones": [{"number": "03 23 00 00 01", "type": "voice"}, {"number": "114", "type": "sms"}],
-     "url": "https://example.org/permanence", "situations": ["harcelement", "agression"],
-     "publics": {"ages": ["adulte", "mineur"], "roles": ["victime", "proche"]}, "area": ["arr-022", "commune-02408"],
+     "url": "https://example.org/permanence", "email": "permanence@example.org", "situations": ["harcelement", "agression"],
+     "publics": {"ages": ["adulte", "mineur"], "roles": ["victime", "proche"], "genders": ["femme"]}, "area": ["arr-022", "commune-02408"],
      "address": {"street": "1 rue de la Paix, bâtiment « B »", "postal_code": "02000", "city": "Laon"},
      "confidential_address": False, "hours": "Mo-Fr 09:00-12:00; PH off", "visibility": "public",
      "cost": "prix_appel", "emergency": False, "access": "Sans rendez-vous,\nau rez-de-chaussée.", "source": "staff",
@@ -95,7 +95,8 @@ def test_export_keeps_everything_for_staff(exported, full_db):
     assert (secret["address_street"], secret["confidential_address"]) == ("Impasse du Refuge Secret", "true")
     assert secret["status"] == "archived" and data["crip-aisne"]["status"] == "active"
     public = data["test-adresse-publique"]
-    assert public["phones"] == "0323000001 | sms:114"
+    assert public["phones"] == "0323000001 | sms:114" and public["email"] == "permanence@example.org"
+    assert public["publics_genders"] == "femme" and data["police-secours-17"]["publics_genders"] == ""
     assert public["situations"] == "agression | harcelement"
     assert public["publics_ages"] == "adulte | mineur" and public["area"] == "arr-022 | commune-02408"
     assert public["access"] == "Sans rendez-vous,\nau rez-de-chaussée." and public["source"] == "staff"

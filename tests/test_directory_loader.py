@@ -96,6 +96,8 @@ BAD_INPUTS = {
     "missing_field": lambda s: _first(s).pop("name"),
     "unknown_category": lambda s: _first(s).__setitem__("category", "reseau"),
     "invalid_date": lambda s: _first(s).__setitem__("verified_on", "hier"),
+    "invalid_email": lambda s: _first(s).__setitem__("email", "contact at exemple.fr"),
+    "unknown_gender": lambda s: _first(s)["publics"].__setitem__("genders", ["femmes"]),
 }
 
 

@@ -26,9 +26,10 @@ def test_every_command_is_documented(command):
     assert f"`{command}" in README, command
 
 
-@pytest.mark.parametrize("env", sorted(v[0] for v in SETTINGS_HELP.values()))
-def test_every_setting_is_documented(env):
-    assert f"`{env}`" in README
+@pytest.mark.parametrize("env,default", sorted((v[0], v[1]) for v in SETTINGS_HELP.values()))
+def test_every_setting_is_documented_with_its_default(env, default):
+    # one row of the settings table: | `ORIENTATION_…` | `default` | what |
+    assert f"| `{env}` | `{default}` |" in README, env
 
 
 def test_every_entry_to_reverify_is_listed(directory):

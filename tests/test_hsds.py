@@ -36,8 +36,8 @@ EXTRA = [
     {"id": "test-adresse-publique", "name": "Permanence test à Laon", "organization": "Association test",
      "category": "aide_victimes", "description": "Une permanence d'essai, avec une adresse publique.",
      "phones": [{"number": "03 23 00 00 01", "type": "voice"}, {"number": "114", "type": "sms"}],
-     "url": "https://example.org/permanence", "situations": ["agression", "harcelement"],
-     "publics": {"ages": ["adulte"], "roles": ["victime", "proche"]}, "area": ["arr-022", "commune-02408"],
+     "url": "https://example.org/permanence", "email": "permanence@example.org", "situations": ["agression", "harcelement"],
+     "publics": {"ages": ["adulte"], "roles": ["victime", "proche"], "genders": ["femme"]}, "area": ["arr-022", "commune-02408"],
      "address": {"street": "1 rue de la Paix", "postal_code": "02000", "city": "Laon"},
      "confidential_address": False, "hours": "Mo-Fr 09:00-12:00; PH off", "visibility": "public",
      "cost": "prix_appel", "emergency": False, "access": "Sans rendez-vous.", "source": "staff",
@@ -190,7 +190,8 @@ def by_local_id(data: dict) -> dict[str, dict]:
 def test_mapping_of_one_service(extra):
     s = by_local_id(export(extra))["test-adresse-publique"]
     assert s["id"] == hsds_id("service", "test-adresse-publique")
-    assert s["url"] == "https://example.org/permanence" and "email" not in s
+    assert s["url"] == "https://example.org/permanence" and s["email"] == "permanence@example.org"
+    assert "email" not in by_local_id(export(extra))["police-secours-17"]  # unknown: absent, never null
     assert s["status"] == "active" and s["assured_date"] == "2026-01-15"
     assert s["last_modified"] == "2026-01-15T00:00:00+01:00"
     assert s["application_process"] == "Sans rendez-vous."
@@ -204,7 +205,7 @@ def test_mapping_of_one_service(extra):
     assert len(areas["Arrondissement de Laon"]["extent"].split()) > 200
     terms = {(a["taxonomy_term"]["taxonomy"], a["taxonomy_term"]["code"]) for a in s["attributes"]}
     assert {("Situations", "agression"), ("Situations", "harcelement"), ("Catégories", "aide_victimes"),
-            ("Âges", "adulte"), ("Publics", "proche"), ("Annuaire", "a_verifier")} <= terms
+            ("Âges", "adulte"), ("Publics", "proche"), ("Genres", "femme"), ("Annuaire", "a_verifier")} <= terms
     address = s["service_at_locations"][0]["location"]["addresses"][0]
     assert (address["address_1"], address["postal_code"], address["city"], address["state_province"],
             address["country"]) == ("1 rue de la Paix", "02000", "Laon", "Aisne", "FR")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -23,3 +24,14 @@ def test_no_upward_import(package):
                 names = [node.module]
             for name in names:
                 assert name.split(".")[0] not in forbidden, f"{path.relative_to(ROOT)} imports {name}"
+
+
+SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE)\b\s+[\w*]|\.(execute|executescript|query)\(")
+
+
+@pytest.mark.parametrize("package", ["rules", "web"])  # bot/rasa_export.py still reads commune_alias itself
+def test_sql_only_in_the_directory(package):
+    """SQL stays behind the directory's functions: the other layers call them."""
+    for path in (ROOT / package).rglob("*.py"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            assert not SQL.search(line), f"{path.relative_to(ROOT)}:{number}: {line.strip()}"

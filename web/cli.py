@@ -9,7 +9,7 @@ import click
 
 from directory import Directory, DirectoryError, LoadError, backup, connect, load, migrate
 
-from .settings import Settings
+from .settings import Settings, SettingsError
 
 __all__ = ["main", "cli"]
 
@@ -36,7 +36,10 @@ def _directory(settings: Settings) -> Directory:
 @click.pass_context
 def cli(ctx, db, data_dir):
     """Orientation des victimes : annuaire, règles, compréhension et conversation."""
-    ctx.obj = Settings.from_env(db=db, data_dir=data_dir)
+    try:
+        ctx.obj = Settings.from_env(db=db, data_dir=data_dir)
+    except SettingsError as exc:
+        _fail(f"Réglage illisible : {exc.message}")
 
 
 # -- database ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .logs import log_config
-from .settings import SETTINGS_HELP, Settings
+from .settings import Settings
 
 __all__ = ["GuardedH11Protocol", "run"]
 
@@ -77,7 +77,8 @@ class GuardedH11Protocol(H11Protocol):
 def _export(settings: Settings) -> None:
     """Workers are new processes that read the settings from the environment."""
     for f in fields(Settings):
-        os.environ[SETTINGS_HELP[f.name][0]] = str(getattr(settings, f.name))
+        value = getattr(settings, f.name)
+        os.environ[f.metadata["env"]] = ("1" if value else "0") if isinstance(value, bool) else str(value)
 
 
 def run(settings: Settings, host: str, port: int, workers: int = 1, app=None) -> None:

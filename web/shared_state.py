@@ -1,8 +1,9 @@
-"""What every process of the server must share: the conversations, the rate limits
-and the staff sessions. In memory for one process (`make run`); in Redis with
+"""What every process of the server must share: the conversations and the rate
+limits. In memory for one process (`make run`); in Redis with
 `ORIENTATION_SESSIONS=redis://…`, so several workers (`orientation serve --workers N`)
 see the same conversations and count the same failed sign-ins, and a restart loses
-nothing.
+nothing. Staff sessions are rows of the SQLite directory, which every worker of the
+host already shares.
 """
 from __future__ import annotations
 
@@ -10,46 +11,11 @@ import hashlib
 import hmac
 import secrets
 import time
-import uuid
 
-from bot.session_redis import Keyring, RedisSessionStore, connect
+from bot.session_redis import Keyring, RedisLimiter, RedisSessionStore, connect
 from bot.sessions import SessionStore
 
-__all__ = ["SharedState", "RedisLimiter", "build_shared_state"]
-
-
-class RedisLimiter:
-    """The interface of `web.staff.Limiter` (at most `limit` events per key within
-    `window` seconds), as a sliding window in a Redis sorted set per key."""
-
-    def __init__(self, client, name: str, limit: int, window: float, prefix: str = "orientation:"):
-        self.client, self.limit, self.window = client, limit, window
-        self.prefix = f"{prefix}limit:{name}:"
-
-    def _count(self, key: str, now: float) -> tuple[int, float | None]:
-        pipe = self.client.pipeline(transaction=True)
-        pipe.zremrangebyscore(self.prefix + key, "-inf", now - self.window)
-        pipe.zrange(self.prefix + key, 0, 0, withscores=True)
-        pipe.zcard(self.prefix + key)
-        _, oldest, count = pipe.execute()
-        return int(count), (oldest[0][1] if oldest else None)
-
-    def retry_after(self, key: str) -> int:
-        now = time.time()
-        count, oldest = self._count(key, now)
-        if count < self.limit or oldest is None:
-            return 0
-        return max(1, int(oldest + self.window - now) + 1)
-
-    def hit(self, key: str) -> None:
-        now = time.time()
-        pipe = self.client.pipeline(transaction=True)
-        pipe.zadd(self.prefix + key, {uuid.uuid4().hex: now})
-        pipe.expire(self.prefix + key, int(self.window) + 1)
-        pipe.execute()
-
-    def clear(self, key: str) -> None:
-        self.client.delete(self.prefix + key)
+__all__ = ["SharedState", "build_shared_state"]
 
 
 class SharedState:

@@ -10,16 +10,16 @@ public API.
 The session cookie is `__Host-session`: Secure, HttpOnly, SameSite=Strict, Path=/,
 no Domain. Chromium accepts Secure cookies from http://127.0.0.1 and
 http://localhost (they count as secure contexts), so local development over plain
-http works with the same cookie. Only `ORIENTATION_INSECURE_COOKIES=1` (a plain-http
-host that is not loopback, for development only) drops Secure, and with it the
-`__Host-` prefix, which browsers refuse without Secure: the cookie is then `session`.
+http works with the same cookie. Only the setting `insecure_cookies`
+(`ORIENTATION_INSECURE_COOKIES=1`: a plain-http host that is not loopback, for
+development only) drops Secure, and with it the `__Host-` prefix, which browsers
+refuse without Secure: the cookie is then `session`.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
 import time
@@ -38,12 +38,12 @@ from directory.hours import PARIS
 from directory.phones import Phone
 from directory.staff import StaffUser, session_user
 
-__all__ = ["INSECURE_ENV", "SECURE_COOKIE", "PLAIN_COOKIE", "StaffDenied", "StaffRoute", "Limiter",
+__all__ = ["SECURE_COOKIE", "PLAIN_COOKIE", "StaffDenied", "StaffRoute", "Limiter",
            "LoginLimiter", "templates", "render", "require", "current_user", "check_csrf", "check_same_site",
            "cookie_name", "set_session_cookie", "clear_session_cookie", "session_token", "client_key",
-           "login_limiter", "safe_next", "format_hours", "audit_words"]
+           "login_limiter", "safe_next", "format_hours", "audit_words", "as_lecteur", "as_editeur", "as_admin",
+           "redirect", "home_of", "with_ok"]
 
-INSECURE_ENV = "ORIENTATION_INSECURE_COOKIES"
 SECURE_COOKIE = "__Host-session"
 PLAIN_COOKIE = "session"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -54,7 +54,7 @@ HERE = Path(__file__).resolve().parent
 
 # -- cookie ----------------------------------------------------------------------------
 def _secure(request: Request) -> bool:
-    return request.url.scheme == "https" or os.environ.get(INSECURE_ENV) != "1"
+    return request.url.scheme == "https" or not request.app.state.settings.insecure_cookies
 
 
 def cookie_name(request: Request) -> str:
@@ -138,6 +138,24 @@ def require(role: str):
 
     dependency.required_role = role  # read by the tests of the role matrix
     return dependency
+
+
+as_lecteur, as_editeur, as_admin = require("lecteur"), require("editeur"), require("admin")
+
+
+def home_of(user: StaffUser) -> str:
+    """Where a staff member lands: the administration for editors, the referral search otherwise."""
+    return "/admin" if user.can("editeur") else "/pro"
+
+
+def redirect(url: str) -> RedirectResponse:
+    """After a POST: 303, so the browser GETs the page that says what happened."""
+    return RedirectResponse(url, status_code=303)
+
+
+def with_ok(url: str, code: str) -> str:
+    """`url` announcing `code` (`?ok=<code>`, worded in the templates)."""
+    return url + ("&" if "?" in url else "?") + f"ok={code}"
 
 
 def safe_next(value: str | None, default: str = "/admin") -> str:
@@ -307,7 +325,7 @@ def _json_value(value) -> object:
 # autoescape=True for every template, whatever its extension (output encoding everywhere).
 # Words of the audit log's values, as people read them.
 _AUDIT_WORDS = {"empty": "(vide)", True: "oui", False: "non", "voice": "appel", "sms": "SMS"}
-_AUDIT_KEYS = {"ages": "âges", "roles": "publics", "reason": "motif"}
+_AUDIT_KEYS = {"ages": "âges", "roles": "publics", "genders": "réservé à", "reason": "motif"}
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
