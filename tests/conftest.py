@@ -117,6 +117,15 @@ def fresh_db(tmp_path):
     return db
 
 
+def routes_of(router):
+    """The routes of a router, those of the routers it includes too (FastAPI keeps them nested)."""
+    for route in router.routes:
+        if hasattr(route, "original_router"):
+            yield from routes_of(route.original_router)
+        else:
+            yield route
+
+
 def free_port() -> int:
     import socket
 

@@ -12,6 +12,8 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
+from conftest import routes_of
+
 EMERGENCY = {"police-secours-17", "numero-urgence-europeen-112", "urgence-sms-114"}
 HEADERS = {"content-security-policy", "x-content-type-options", "referrer-policy", "x-frame-options",
            "cache-control"}
@@ -62,9 +64,9 @@ def _faults(app):
                                    "database fails", "database hangs", "hours library fails",
                                    "hours library hangs"])
 def test_any_fault_gives_the_emergency_answer(fault_app, fc, monkeypatch, caplog, fault):
-    import web.api_chat
+    import web.turns
 
-    monkeypatch.setattr(web.api_chat, "TURN_SECONDS", 1)
+    monkeypatch.setattr(web.turns, "TURN_SECONDS", 1)
     obj, name, replacement = _faults(fault_app)[fault]
     monkeypatch.setattr(obj, name, replacement)
     sender, marker = uuid.uuid4().hex, "zq" + uuid.uuid4().hex
@@ -86,7 +88,7 @@ def test_routes_of_every_kind_carry_the_security_headers(fault_app, fc):
 
     routers = (admin, api_chat, api_directory, api_hsds, api_orientation, api_understand, pages, pro)
     paths = [r.path.replace("{service_id}", "x").replace("{sid}", "x").replace("{report_id}", "1")
-             for m in routers for r in m.router.routes]
+             for m in routers for r in routes_of(m.router)]
     assert len(paths) > 20
     for path in paths + ["/static/chat.css", "/nulle-part", "/api/openapi.json"]:
         for method in ("GET", "POST", "HEAD"):

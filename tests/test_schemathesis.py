@@ -56,8 +56,10 @@ def staff_document(app) -> dict:
 
     from web import admin, pro
 
+    from conftest import routes_of
+
     routes = []
-    for route in (*admin.router.routes, *pro.router.routes):
+    for route in (*routes_of(admin.router), *routes_of(pro.router)):
         if any((m.lower(), route.path) in SKIPPED for m in route.methods):
             continue
         route = copy.copy(route)

@@ -6,10 +6,8 @@ logged, stored or echoed into an error.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -17,6 +15,7 @@ from fastapi.responses import JSONResponse
 from bot.dialogue import MAX_MESSAGE, contacts_text
 from bot.sessions import SessionsFull
 
+from . import turns
 from .errors import ApiError
 from .pages import emergency_contacts
 from .staff import client_key
@@ -26,11 +25,6 @@ __all__ = ["router", "MAX_BODY", "SATURATED", "NEW_CHAT_WINDOW"]
 router = APIRouter(tags=["chat"])
 log = logging.getLogger("orientation.chat")
 MAX_BODY = 16 * 1024  # a 2,000-character message in JSON, with room for escapes
-TURN_SECONDS = 5  # a turn that takes longer (understanding, rules, database stuck) gets the emergency answer
-# Turns run one at a time (spaCy and the classifier are not thread-safe) in a thread of
-# their own, so that the event loop can give up on a stuck one; a turn that overran
-# leaves its thread behind and the next turns get a fresh one.
-_turns = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chat-turn")
 NEW_CHAT_WINDOW = 10 * 60  # ORIENTATION_NEW_CHATS_PER_CLIENT new conversations per client within it
 FAILED = ("Un problème technique nous empêche de vous répondre en ce moment. "
           "Si vous êtes en danger, appelez tout de suite :")
@@ -74,16 +68,9 @@ async def webhook(request: Request):
         raise ApiError(422, "Champ « message » : ce texte contient des caractères non lisibles.", "message")
     if request.app.state.settings.chat_backend == "rasa":
         return JSONResponse(await _through_rasa(request, sender, message))
-    global _turns
-    pool = _turns
-    try:
-        replies = await asyncio.wait_for(
-            asyncio.get_running_loop().run_in_executor(pool, _engine_turn, request, sender, message), TURN_SECONDS)
-    except asyncio.TimeoutError:
-        log.error("chat turn took more than %s s: answering with the emergency contacts", TURN_SECONDS)
-        if _turns is pool:  # the thread is stuck: later turns get a new one (the stuck one is left behind)
-            _turns = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chat-turn")
-            pool.shutdown(wait=False)
+    try:  # a turn that takes too long (understanding, rules, database stuck): the emergency answer
+        replies = await turns.run(_engine_turn, request, sender, message)
+    except turns.TurnTimeout:
         replies = _failed(request)
     return JSONResponse([{"recipient_id": sender, **r} for r in replies])
 

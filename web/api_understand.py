@@ -4,6 +4,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.understand import Understanding
+
+from . import turns
+
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api", tags=["compréhension"])
@@ -16,4 +20,7 @@ class UnderstandIn(BaseModel):
 
 @router.post("/understand", summary="Ce que dit un message : situation, danger, commune, rôle, besoins")
 async def understand(request: Request, body: UnderstandIn):
-    return request.app.state.understander.understand(body.text).as_dict()
+    try:  # in the one thread that runs spaCy and the classifier (web.turns)
+        return (await turns.run(request.app.state.understander.understand, body.text)).as_dict()
+    except turns.TurnTimeout:
+        return Understanding(danger=True, failed=True).as_dict()  # fail safe, as the understanding does
