@@ -84,6 +84,16 @@ def run(directory) -> None:
                # every bench client comes from 127.0.0.1: lift the per-address budget of new conversations
                "ORIENTATION_NEW_CHATS_PER_CLIENT": "100000000"}
         try:
+            memory = {**env, "ORIENTATION_SESSIONS": "memory"}
+            proc, base = _start(db, 1, memory, tmp / "memory.log")
+            try:
+                _wrk(base, 3)  # warm-up
+                runs = [_wrk(base, SECONDS) for _ in range(ROUNDS)]
+            finally:
+                _stop(proc)
+            print(f"chat, {CLIENTS} clients, 1 worker, in memory (reference): "
+                  f"{' / '.join(f'{r[0]:.0f}' for r in runs)} turns/s (median {statistics.median(r[0] for r in runs):.0f}); "
+                  f"p50 {runs[-1][1]}, p99 {runs[-1][2]}; {sum(r[3] for r in runs)} errors")
             rates = {}
             for workers in (1, 2):
                 proc, base = _start(db, workers, env, tmp / f"w{workers}.log")

@@ -14,6 +14,7 @@ import asyncio
 import random
 import statistics
 import time
+import uuid
 from dataclasses import dataclass, field
 
 import httpx
@@ -79,7 +80,9 @@ async def _talker(base: str, result: LoadResult, deadline: float, rng: random.Ra
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         while time.monotonic() < deadline:
             messages, expected = rng.choice(CONVERSATIONS)
-            sender, replies = f"load-{rng.getrandbits(64):x}", []
+            # a fresh id every time (not from the seed): a second run on the same server with the
+            # same seed would otherwise continue the first run's conversations, kept in Redis
+            sender, replies = f"load-{uuid.uuid4().hex}", []
             try:
                 for m in messages:
                     r = await _request(client, result, "POST", "/webhooks/rest/webhook",
