@@ -103,32 +103,37 @@ def _env(redis_url, **more):
             "ORIENTATION_NEW_CHATS_PER_CLIENT": "100000", **more}
 
 
-def test_two_workers_share_conversations_and_a_restart_loses_none(db_path, model_dir, tmp_path, redis_url,
-                                                                   redis_client):
-    db = tmp_path / "orientation.db"
-    shutil.copy(db_path, db)
-    senders = [f"w-{i}-{uuid.uuid4().hex}" for i in range(6)]
-    with serve(db, model_dir, tmp_path / "a.log", ("--workers", "2"), **_env(redis_url)) as base:
-        for s in senders:
-            _talk(base, s, COUPLE[:2])  # half of each conversation
-    # the whole server stopped and started again: the second half goes on where it was
-    with serve(db, model_dir, tmp_path / "b.log", ("--workers", "2"), **_env(redis_url)) as base:
-        for s in senders:
-            assert EXPECTED <= ids(_talk(base, s, COUPLE[2:])), s
-    log = (tmp_path / "a.log").read_text()
-    assert log.count("Started server process") == 2  # two workers served
-
-
-def test_failed_sign_ins_are_counted_across_workers(db_path, model_dir, tmp_path, redis_url, redis_client):
+@pytest.fixture(scope="module")
+def two_workers(db_path, model_dir, tmp_path_factory, redis_url):
+    """One `orientation serve --workers 2` over Redis for the tests below (each worker
+    loads the model: starting servers is the slow part, so they share this one)."""
     from directory import connect as db_connect
     from directory.staff import add_user
 
-    db = tmp_path / "orientation.db"
+    connect(redis_url).flushdb()
+    tmp = tmp_path_factory.mktemp("workers")
+    db = tmp / "orientation.db"
     shutil.copy(db_path, db)
     add_user(db_connect(db), "claire", "un mot de passe assez long", "editeur")
-    with serve(db, model_dir, tmp_path / "s.log", ("--workers", "2"), **_env(redis_url)) as base:
-        codes = [httpx.post(base + "/admin/login", data={"username": "claire", "password": "essai"}, timeout=30,
-                            headers={"Sec-Fetch-Site": "same-origin"}).status_code for _ in range(7)]
+    log = tmp / "server.log"
+    with serve(db, model_dir, log, ("--workers", "2"), **_env(redis_url)) as base:
+        yield {"base": base, "db": db, "log": log, "process": serve.process, "tmp": tmp}
+
+
+def test_two_workers_share_conversations_and_a_restart_loses_none(two_workers, model_dir, redis_url):
+    senders = [f"w-{i}-{uuid.uuid4().hex}" for i in range(6)]
+    for s in senders:
+        _talk(two_workers["base"], s, COUPLE[:2])  # half of each conversation, on either worker
+    assert two_workers["log"].read_text().count("Started server process") == 2  # two workers served
+    # another server, started afresh on the same Redis: the second half goes on where it was
+    with serve(two_workers["db"], model_dir, two_workers["tmp"] / "again.log", **_env(redis_url)) as base:
+        for s in senders:
+            assert EXPECTED <= ids(_talk(base, s, COUPLE[2:])), s
+
+
+def test_failed_sign_ins_are_counted_across_workers(two_workers):
+    codes = [httpx.post(two_workers["base"] + "/admin/login", data={"username": "claire", "password": "essai"},
+                        timeout=30).status_code for _ in range(7)]  # new connections: either worker
     assert codes[:5] == [401] * 5 and codes[5:] == [429, 429]
 
 
@@ -156,19 +161,17 @@ def test_a_failing_redis_gives_the_emergency_answer(db_path, model_dir, tmp_path
     assert "chat turn failed (ConnectionError)" in log and "mari" not in log
 
 
-def test_rolling_restart_under_load_loses_no_request_and_no_conversation(db_path, model_dir, tmp_path, redis_url,
-                                                                         redis_client):
+def test_rolling_restart_under_load_loses_no_request_and_no_conversation(two_workers):
     """8 clients talk without pause while `kill -HUP` replaces both workers one by one.
     A client retries a request once only when its keep-alive connection was closed or
     reset before any answer (what browsers do: a stopping worker closes only idle
     connections, so the request was never read)."""
-    db = tmp_path / "orientation.db"
-    shutil.copy(db_path, db)
+    base, log = two_workers["base"], two_workers["log"]
     results = {"conversations": 0, "lost": 0, "errors": 0, "retries": 0}
     lock = threading.Lock()
     stop = threading.Event()
 
-    def client_loop(base):
+    def client_loop():
         with httpx.Client(base_url=base, timeout=30) as http:
             while not stop.is_set():
                 sender, replies = uuid.uuid4().hex, []
@@ -191,20 +194,23 @@ def test_rolling_restart_under_load_loses_no_request_and_no_conversation(db_path
                     results["conversations"] += 1
                     results["lost"] += not EXPECTED <= ids(replies[-6:])
 
-    with serve(db, model_dir, tmp_path / "r.log", ("--workers", "2"), **_env(redis_url)) as base:
-        threads = [threading.Thread(target=client_loop, args=(base,)) for _ in range(8)]
-        for t in threads:
-            t.start()
-        time.sleep(2)
-        os.kill(serve.process.pid, signal.SIGHUP)
-        log = tmp_path / "r.log"
-        deadline = time.monotonic() + 90
-        while log.read_text().count("Started server process") < 4 and time.monotonic() < deadline:
-            time.sleep(0.5)
-        time.sleep(3)  # and some more load on the new workers
-        stop.set()
-        for t in threads:
-            t.join(60)
-    text = log.read_text()
-    assert text.count("Started server process") >= 4, text[-2000:]  # both workers were replaced
+    started = log.read_text().count("Started server process")
+    threads = [threading.Thread(target=client_loop) for _ in range(8)]
+    for t in threads:
+        t.start()
+    time.sleep(2)
+    os.kill(two_workers["process"].pid, signal.SIGHUP)
+    deadline = time.monotonic() + 120
+    while log.read_text().count("Started server process") < started + 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    time.sleep(3)  # and some more load on the new workers
+    stop.set()
+    for t in threads:
+        t.join(60)
+    assert log.read_text().count("Started server process") >= started + 2  # both workers were replaced
     assert results["conversations"] > 20 and results["errors"] == 0 and results["lost"] == 0, results
+
+
+def test_several_workers_need_redis(orientation_cli, db_path):
+    r = orientation_cli("--db", db_path, "serve", "--workers", "2")
+    assert r.exit_code == 1 and "ORIENTATION_SESSIONS=redis://" in r.output
