@@ -247,6 +247,7 @@ def m005_imports_signals(db: sqlite_utils.Database) -> None:
             service_id TEXT PRIMARY KEY,
             source TEXT NOT NULL,
             external_id TEXT NOT NULL,
+            external_type TEXT,
             entry TEXT NOT NULL,
             imported_at TEXT NOT NULL,
             UNIQUE (source, external_id)
