@@ -383,7 +383,7 @@ def _entry(u: _Unit, mapping: dict, plan: ImportPlan, sid: str, all_situations: 
         "id": sid, "name": " ".join(label.split()), "organization": spec.get("organization"),
         "category": spec["category"], "description": " ".join(spec["description"].split()), "phones": phones,
         "url": url or None, "email": email,
-        "situations": list(situations),
+        "situations": sorted(situations),
         "publics": {"ages": [], "roles": [], "genders": []},
         "area": sorted(f"commune-{c}" for c in u.area), "address": address, "confidential_address": False,
         "hours": opening_hours(r.get("plage_ouverture"), plan.warnings, label), "visibility": "public",

@@ -107,7 +107,7 @@ def save_service(directory: Directory, entry: dict, *, version: int | None, user
     with write_transaction(directory.db):
         current = _fresh(directory, sid)
         if version is None and current is not None:
-            raise EditError([Problem("duplicate_id", "formulaire", sid, "id", "cette fiche existe déjà")])
+            raise EditError([Problem("duplicate_id", "formulaire", sid, "id", "cet identifiant existe déjà")])
         if version is not None:
             if current is None:
                 raise EditError([Problem("not_found", "formulaire", sid, "id", "cette fiche n'existe pas")])
