@@ -219,6 +219,38 @@ def test_verification_queue_and_axe(page, site):
     assert not found, f"axe, verification queue:\n{found}"
 
 
+def test_campaign_signals_per_territory_and_axe(page, site):
+    """The watch's alert on the network of Laon, Chauny, La Fère shows with its source in
+    its territory; "Vérifié aujourd'hui" closes it; axe finds nothing."""
+    from directory import Directory
+    from directory.watch import load_watch
+
+    base, db = site
+    d = Directory.open(db)
+    load_watch(d, ROOT / "tests" / "data" / "veille-fixture.md")
+    d.db.conn.close()
+    login(page, base, "claire.martin")
+    page.goto(base + "/admin/verification")
+    page.select_option("#territoire", "arr-022")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_load_state()
+    assert page.url.endswith("/admin/verification?territoire=arr-022")
+    card = page.locator(f"#fiche-{TARGET}")
+    assert "Alerte : l'association a fermé" in card.inner_text()
+    assert card.locator("a[href='https://exemple.fr/source-2']").count() == 1
+    shot(page, "verification-signals")
+    found = axe_violations(page)
+    assert not found, f"axe, campaign:\n{found}"
+    card.locator("button.button-call").click()
+    page.wait_for_load_state()
+    assert "fiche vérifiée aujourd'hui" in page.locator("[role=status]").first.inner_text()
+    assert "l'association a fermé" not in page.content()
+    page.goto(base + "/admin/verification?territoire=arr-024")
+    assert "Accueil de test de Soissons" in page.locator("#hors-annuaire ~ ul").inner_text()
+    found = axe_violations(page)
+    assert not found, f"axe, campaign (Soissons):\n{found}"
+
+
 @pytest.mark.parametrize("path", ["/admin/login", "/admin", f"/admin/services/{TARGET}",
                                   f"/admin/services/{TARGET}/journal", "/admin/audit", "/admin/services/new",
                                   "/admin/users", "/pro?commune=Chauny&situation=violences_conjugales"])
