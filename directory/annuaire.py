@@ -468,6 +468,9 @@ def apply_import(directory: Directory, plan: ImportPlan, username: str) -> dict[
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
     def remember(p: Planned) -> None:
+        # an entry removed since by staff (CSV import, reload) leaves a stale row: replace it
+        db.execute("DELETE FROM import_record WHERE source = ? AND external_id = ? AND service_id != ?",
+                   [plan.source["id"], p.external_id, p.id])
         db.execute("INSERT INTO import_record (service_id, source, external_id, external_type, entry, imported_at) "
                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(service_id) DO UPDATE SET external_id = excluded.external_id, "
                    "external_type = excluded.external_type, entry = excluded.entry, imported_at = excluded.imported_at",

@@ -227,3 +227,18 @@ def test_records_are_kept_for_the_next_import(wdir):
     rows = {r["service_id"]: r for r in wdir.db.query("SELECT * FROM import_record")}
     assert rows[BRIGADE]["external_id"] == "fixture-gend-chauny" and rows[BRIGADE]["external_type"] == "gendarmerie"
     assert json.loads(rows[BRIGADE]["entry"])["phones"] == [{"number": "0323000101", "type": "voice"}]
+
+
+def test_a_unit_whose_entry_was_removed_since_comes_back_as_new(wdir):
+    imported(wdir)
+    with wdir.db.conn:
+        wdir.db.execute("DELETE FROM service_area WHERE service_id = ?", [BRIGADE])
+        wdir.db.execute("DELETE FROM attribute WHERE service_id = ?", [BRIGADE])
+        wdir.db.execute("DELETE FROM phone WHERE service_id = ?", [BRIGADE])
+        wdir.db.execute("DELETE FROM schedule WHERE service_id = ?", [BRIGADE])
+        wdir.db.execute("DELETE FROM service_at_location WHERE service_id = ?", [BRIGADE])
+        wdir.db.execute("DELETE FROM service WHERE id = ?", [BRIGADE])
+    wdir.invalidate()
+    plan = imported(wdir)
+    assert [p.id for p in plan.added] == [BRIGADE]
+    assert wdir.service(BRIGADE).voice.number == "0323000101"
