@@ -14,7 +14,7 @@ import json
 import os
 import re
 import urllib.request
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -27,6 +27,7 @@ pytest.importorskip("playwright.sync_api", reason="playwright absent: pip instal
 
 from conftest import serve  # noqa: E402
 from directory import backup, connect  # noqa: E402
+from directory.hours import PARIS  # noqa: E402
 from directory.staff import add_user  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -189,7 +190,8 @@ def test_editor_changes_a_phone_and_everyone_sees_it(page, site, context):
     row = page.locator("table.audit tbody tr", has_text="Téléphones")
     text = row.inner_text()
     assert "claire.martin" in text and "03 23 79 30 14 (appel)" in text and "03 23 79 30 99 (appel)" in text
-    assert re.search(date.today().strftime("%d/%m/%Y") + r" à \d\d:\d\d", text)
+    # the journal shows Paris time: the day is Paris's, not the machine's (they differ near midnight)
+    assert re.search(datetime.now(PARIS).strftime("%d/%m/%Y") + r" à \d\d:\d\d", text)
     verified = page.locator("table.audit tbody tr", has_text="vérification").inner_text()
     assert "claire.martin" in verified and "19/10/2021" in verified and date.today().strftime("%d/%m/%Y") in verified
     shot(page, "audit-log")
