@@ -8,7 +8,7 @@ no change without its trace, and no trace without its change.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 from .audit import record
 from .db import write_transaction
@@ -16,8 +16,9 @@ from .errors import DirectoryError, Problem
 from .loader import service_rows, validate_service
 from .repository import Directory
 from .services import Service
+from .signals import close_signals
 
-__all__ = ["EditError", "Conflict", "service_entry", "save_service", "archive_service", "verify_service",
+__all__ = ["EditError", "Conflict", "service_entry", "save_service", "write_service", "archive_service", "verify_service",
            "add_closure", "report_error", "resolve_report", "audit_of", "latest_audit", "open_reports",
            "verification_queue", "REPORT_KINDS"]
 
@@ -88,15 +89,16 @@ def _fresh(directory: Directory, service_id: str) -> Service | None:
 
 
 def save_service(directory: Directory, entry: dict, *, version: int | None, username: str) -> Service:
-    """Create (version None) or update (version = the one the editor started from)."""
+    """Create (version None) or update (version = the one the editor started from).
+
+    Saving an entry closes its open signals and reports: the editor looked at it."""
     snap = directory.snapshot
     row, problems = validate_service(entry, directory.vocabulary, set(snap.territories), directory.source_ids(),
                                      "formulaire")
     if problems:
         raise EditError(problems)
     sid = row["id"]
-    db = directory.db
-    with write_transaction(db):
+    with write_transaction(directory.db):
         current = _fresh(directory, sid)
         if version is None and current is not None:
             raise EditError([Problem("duplicate_id", "formulaire", sid, "id", "cet identifiant existe déjà")])
@@ -105,30 +107,44 @@ def save_service(directory: Directory, entry: dict, *, version: int | None, user
                 raise EditError([Problem("not_found", "formulaire", sid, "id", "cette fiche n'existe pas")])
             if current.version != version:
                 raise Conflict(service_entry(current), _diff(entry, service_entry(current)))
-        before = service_entry(current) if current else {}
-        new_version = (current.version + 1) if current else 1
-        for table in _CHILD_TABLES:
-            key = "id" if table in ("location", "address") else "service_id"
-            db.execute(f"DELETE FROM [{table}] WHERE [{key}] = ?", [sid])
-        rows = service_rows(row)
-        if rows["organization"]:
-            db["organization"].upsert_all(rows["organization"], pk="id")
-        values = {**rows["service"][0], "version": new_version, "status": current.status if current else "active"}
-        if current:
-            db["service"].update(sid, values)
-        else:
-            db["service"].insert(values)
-        for table in ("phone", "schedule", "location", "address", "service_at_location", "service_area", "attribute"):
-            if rows[table]:
-                db[table].insert_all(rows[table])
-        after = service_entry(_fresh(directory, sid))
-        if current is None:
-            _audit(db, username, sid, "création", None, None, after)
-        else:
-            for field, old, new in _diff(before, after):
-                _audit(db, username, sid, "modification", field, old, new)
+        write_service(directory, row, current, username)
+        if current is not None:
+            close_signals(directory.db, sid, "modifiee", username)
     directory.invalidate()
     return directory.service(sid, include_pro=True)
+
+
+def write_service(directory: Directory, row: dict, current: Service | None, username: str,
+                  status: str | None = None) -> list[tuple[str, object, object]]:
+    """Write one validated entry (`loader.validate_service`'s row) over `current` (None: create),
+    with its audit rows; the caller holds the transaction and invalidates the snapshot.
+    Returns the changes (field, before, after)."""
+    db, sid = directory.db, row["id"]
+    before = service_entry(current) if current else {}
+    new_version = (current.version + 1) if current else 1
+    for table in _CHILD_TABLES:
+        key = "id" if table in ("location", "address") else "service_id"
+        db.execute(f"DELETE FROM [{table}] WHERE [{key}] = ?", [sid])
+    rows = service_rows(row)
+    if rows["organization"]:
+        db["organization"].upsert_all(rows["organization"], pk="id")
+    values = {**rows["service"][0], "version": new_version,
+              "status": status or (current.status if current else "active")}
+    if current:
+        db["service"].update(sid, values)
+    else:
+        db["service"].insert(values)
+    for table in ("phone", "schedule", "location", "address", "service_at_location", "service_area", "attribute"):
+        if rows[table]:
+            db[table].insert_all(rows[table])
+    after = service_entry(_fresh(directory, sid))
+    if current is None:
+        _audit(db, username, sid, "création", None, None, after)
+        return [(k, None, v) for k, v in after.items() if k != "id"]
+    changes = _diff(before, after)
+    for field, old, new in changes:
+        _audit(db, username, sid, "modification", field, old, new)
+    return changes
 
 
 def _set_status(directory: Directory, service_id: str, status: str, username: str, action: str) -> None:
@@ -138,6 +154,8 @@ def _set_status(directory: Directory, service_id: str, status: str, username: st
             raise EditError([Problem("not_found", "formulaire", service_id, "id", "cette fiche n'existe pas")])
         directory.db.execute("UPDATE service SET status = ?, version = version + 1 WHERE id = ?", [status, service_id])
         _audit(directory.db, username, service_id, action, "status", current.status, status)
+        if status == "archived":
+            close_signals(directory.db, service_id, "archivee", username)
     directory.invalidate()
 
 
@@ -157,6 +175,7 @@ def verify_service(directory: Directory, service_id: str, username: str, today: 
         directory.db.execute("INSERT INTO verification (service_id, username, at) VALUES (?, ?, ?)",
                              [service_id, username, _now()])
         _audit(directory.db, username, service_id, "vérification", "verified_on", current.verified_on, today)
+        close_signals(directory.db, service_id, "verifiee", username)
     directory.invalidate()
 
 
@@ -223,21 +242,27 @@ class QueueItem:
     service: Service
     reason: str
     reports: tuple[dict, ...] = ()
+    signals: tuple[dict, ...] = ()
 
 
-def verification_queue(directory: Directory, months: int = 6, today: date | None = None) -> list[QueueItem]:
-    """Entries flagged as wrong, then entries not verified for more than `months` months."""
-    today = today or date.today()
-    limit = (today - timedelta(days=round(months * 30.44))).isoformat()
-    reports: dict[str, list[dict]] = {}
-    for r in open_reports(directory):
-        reports.setdefault(r["service_id"], []).append(r)
+UNREACHABLE = "injoignable : ni téléphone, ni SMS, ni site, ni e-mail, ni adresse avec horaires"
+
+
+def verification_queue(directory: Directory, months: int = 6, today: date | None = None,
+                       territory: str | None = None) -> list[QueueItem]:
+    """Entries with open signals or reports first, then unreachable entries, then those
+    not verified for more than `months` months (oldest first); `territory` narrows it to
+    one arrondissement (signals.WIDE: the département-wide and national entries)."""
+    from .signals import campaign
+
     items = []
-    for sid, rs in reports.items():
-        s = directory.snapshot.services.get(sid)
-        if s:
-            items.append(QueueItem(s, f"{len(rs)} signalement(s)", tuple(rs)))
-    for s in sorted(directory.snapshot.services.values(), key=lambda s: (s.verified_on or "", s.id)):
-        if s.status == "active" and s.id not in reports and (not s.verified_on or s.verified_on < limit):
-            items.append(QueueItem(s, f"vérifié le {s.verified_on or 'jamais'}"))
+    for item in campaign(directory, territory, months, today).items:
+        s = item.service
+        if item.flagged:
+            reason = f"{len(item.reports) + len(item.signals)} signalement(s)"
+        elif not item.reachable:
+            reason = UNREACHABLE
+        else:
+            reason = f"vérifié le {s.verified_on or 'jamais'}"
+        items.append(QueueItem(s, reason, item.reports, item.signals))
     return items

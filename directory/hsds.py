@@ -34,7 +34,7 @@ Field mapping (directory → HSDS `service`):
   territories, which the name already says (and our commune table only holds the
   Aisne, so a commune list for "France entière" would be wrong).
 - situations, category, publics (ages, roles, genders), emergency, source, a_verifier,
-  local id → `attributes`, each with its `taxonomy_term` (and `taxonomy_detail`).
+  the confidentiality of the address (the flag, never the address), local id → `attributes`, each with its `taxonomy_term` (and `taxonomy_detail`).
 - address (only when not confidential) → `service_at_locations[0].location`
   (`location_type` physical) with one `addresses` entry.
 """
@@ -82,6 +82,8 @@ DIRECTORY_TERMS = {  # code -> (name, description)
     "source": ("Source", "Document ou organisme d'où vient l'information."),
     "urgence": ("Numéro d'urgence", "Service d'urgence, joignable jour et nuit."),
     "a_verifier": ("À revérifier", "Informations à revérifier par l'équipe avant de s'y fier."),
+    "adresse_confidentielle": ("Adresse confidentielle",
+                               "L'adresse de ce lieu est confidentielle : elle n'est jamais publiée."),
 }
 
 
@@ -160,6 +162,8 @@ def _attributes(directory: Directory, s: Service) -> list[dict]:
         terms.append(("annuaire", "source", *DIRECTORY_TERMS["source"], s.source))
     if s.a_verifier:
         terms.append(("annuaire", "a_verifier", *DIRECTORY_TERMS["a_verifier"], None))
+    if s.confidential_address:  # the flag only, never the address
+        terms.append(("annuaire", "adresse_confidentielle", *DIRECTORY_TERMS["adresse_confidentielle"], None))
     service_uuid = hsds_id("service", s.id)
     out = []
     for taxonomy, code, name, description, value in terms:

@@ -234,6 +234,48 @@ def m004_service_email_genders(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE service ADD COLUMN genders TEXT NOT NULL DEFAULT ''")
 
 
+@migrations()
+def m005_imports_signals(db: sqlite_utils.Database) -> None:
+    """What an import brought in, to update in place and spot staff edits; and the
+    signals of the verification campaigns (staff only: never shown to the public)."""
+    db.executescript(
+        """
+        -- One row per entry that came from an external file: its stable id there, and
+        -- the entry exactly as the last import wrote it (JSON, the shape of
+        -- data/services.yaml). A field that differs from it now was edited by staff.
+        CREATE TABLE import_record (
+            service_id TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            external_type TEXT,
+            entry TEXT NOT NULL,
+            imported_at TEXT NOT NULL,
+            UNIQUE (source, external_id)
+        );
+        -- What someone reported about an entry (or about a service not in the
+        -- directory yet: service_id NULL, then subject and territory say which).
+        CREATE TABLE signal (
+            id INTEGER PRIMARY KEY,
+            service_id TEXT,
+            subject TEXT NOT NULL,
+            territory_id TEXT,
+            what TEXT NOT NULL,
+            reporter TEXT NOT NULL,
+            source_url TEXT,
+            source_date TEXT,
+            confidence TEXT,
+            ref TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            closed_at TEXT,
+            closed_by TEXT,
+            closed_how TEXT,
+            UNIQUE (ref, subject)
+        );
+        CREATE INDEX signal_service ON signal(service_id, closed_at);
+        """
+    )
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; return their names."""
     pending = [m.name for m in migrations.pending(db)]

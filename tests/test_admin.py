@@ -91,7 +91,13 @@ def targets(staff_app):
     for _ in range(8):
         report_error(d, "matrice-cible", "telephone")
     first = d.db.execute("SELECT MIN(id) FROM error_report WHERE service_id = 'matrice-cible'").fetchone()[0]
-    return {"report": first}
+    from directory.signals import add_signal
+
+    for n in range(8):
+        add_signal(d.db, subject="Service signalé pour la matrice", what="Essai", reporter="veille", ref=f"matrice-{n}")
+    d.db.conn.commit()
+    signal = d.db.execute("SELECT MIN(id) FROM signal WHERE ref LIKE 'matrice-%'").fetchone()[0]
+    return {"report": first, "signal": signal}
 
 
 # (method, path, minimum role or None for everyone, form data)
@@ -113,6 +119,7 @@ MATRIX = [
     ("GET", "/admin/audit.csv", "editeur", None),
     ("GET", "/admin/verification", "editeur", None),
     ("POST", "/admin/reports/{report}/resolve", "editeur", {}),
+    ("POST", "/admin/signals/{signal}/close", "editeur", {}),
     ("GET", "/admin/users", "admin", None),
     ("POST", "/admin/users", "admin", {"username": "", "role": "lecteur", "password": "", "password_again": ""}),
     ("POST", "/admin/users/disable", "admin", {"username": "cible"}),
@@ -174,7 +181,8 @@ def staff_routes(app) -> list:
 
 
 def test_every_staff_route_is_in_the_matrix(staff_app):
-    listed = {(m, p.split("?")[0].replace("matrice-cible", "{sid}").replace("{report}", "{report_id}"))
+    listed = {(m, p.split("?")[0].replace("matrice-cible", "{sid}").replace("{report}", "{report_id}")
+              .replace("{signal}", "{signal_id}"))
               for m, p, _, _ in MATRIX}
     listed.add(("POST", "/admin/login"))  # open to everyone by design: the sign-in tests cover it
     routes = staff_routes(staff_app)

@@ -190,7 +190,7 @@ def test_editor_changes_a_phone_and_everyone_sees_it(page, site, context):
     row = page.locator("table.audit tbody tr", has_text="Téléphones")
     text = row.inner_text()
     assert "claire.martin" in text and "03 23 79 30 14 (appel)" in text and "03 23 79 30 99 (appel)" in text
-    # the journal shows Paris time: around midnight its date is not the server's UTC date
+    # the journal shows Paris time: the day is Paris's, not the machine's (they differ near midnight)
     assert re.search(datetime.now(PARIS).strftime("%d/%m/%Y") + r" à \d\d:\d\d", text)
     verified = page.locator("table.audit tbody tr", has_text="vérification").inner_text()
     assert "claire.martin" in verified and "19/10/2021" in verified and date.today().strftime("%d/%m/%Y") in verified
@@ -219,6 +219,38 @@ def test_verification_queue_and_axe(page, site):
     shot(page, "verification-queue")
     found = axe_violations(page)
     assert not found, f"axe, verification queue:\n{found}"
+
+
+def test_campaign_signals_per_territory_and_axe(page, site):
+    """The watch's alert on the network of Laon, Chauny, La Fère shows with its source in
+    its territory; "Vérifié aujourd'hui" closes it; axe finds nothing."""
+    from directory import Directory
+    from directory.watch import load_watch
+
+    base, db = site
+    d = Directory.open(db)
+    load_watch(d, ROOT / "tests" / "data" / "veille-fixture.md")
+    d.db.conn.close()
+    login(page, base, "claire.martin")
+    page.goto(base + "/admin/verification")
+    page.select_option("#territoire", "arr-022")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_load_state()
+    assert page.url.endswith("/admin/verification?territoire=arr-022")
+    card = page.locator(f"#fiche-{TARGET}")
+    assert "Alerte : l'association a fermé" in card.inner_text()
+    assert card.locator("a[href='https://exemple.fr/source-2']").count() == 1
+    shot(page, "verification-signals")
+    found = axe_violations(page)
+    assert not found, f"axe, campaign:\n{found}"
+    card.locator("button.button-call").click()
+    page.wait_for_load_state()
+    assert "fiche vérifiée aujourd'hui" in page.locator("[role=status]").first.inner_text()
+    assert "l'association a fermé" not in page.content()
+    page.goto(base + "/admin/verification?territoire=arr-024")
+    assert "Accueil de test de Soissons" in page.locator("#hors-annuaire ~ ul").inner_text()
+    found = axe_violations(page)
+    assert not found, f"axe, campaign (Soissons):\n{found}"
 
 
 @pytest.mark.parametrize("path", ["/admin/login", "/admin", f"/admin/services/{TARGET}",

@@ -18,6 +18,7 @@ from directory import fold
 from directory.editing import (REPORT_KINDS, Conflict, EditError, add_closure, archive_service, audit_of,
                                open_reports, save_service, service_entry, verify_service)
 from directory.errors import NotFound
+from directory.signals import REPORTERS, open_signals
 from directory.staff import StaffUser
 
 from .admin_forms import (all_problems, choices, entry_from_values, phone_rows_invalid, values_from_entry,
@@ -69,6 +70,8 @@ def _edit_page(request, *, values, errors=None, service=None, conflict=None, clo
            "ok": request.query_params.get("ok"), **choices(directory)}
     if service is not None:
         ctx["reports"] = open_reports(directory, service.id)
+        ctx["signals"] = open_signals(directory, service.id)
+        ctx["reporters"] = REPORTERS
         ctx["recent"] = list(reversed(audit_of(directory, service.id)))[:5]
         ctx["report_kinds"] = REPORT_KINDS
         ctx["today"] = date.today().isoformat()
@@ -138,7 +141,8 @@ async def service_archive(request: Request, sid: str, user: StaffUser = Depends(
     if service_or_none(request, sid) is None:
         return not_found(request)
     archive_service(request.app.state.directory, sid, user.username)
-    return redirect(f"/admin/services/{sid}?ok=archived")
+    back = safe_next(str((await request.form()).get("next") or ""), f"/admin/services/{sid}")
+    return redirect(with_ok(back, "archived"))
 
 
 @router.post("/services/{sid}/verify")

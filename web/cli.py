@@ -394,12 +394,13 @@ def serve(settings: Settings, host, port, workers):
     run(settings, host, port, workers, app)
 
 
-from .cli_opendata import export_group, import_group  # noqa: E402  (they import this module lazily)
+from .cli_opendata import export_group, import_group, signals_group  # noqa: E402  (they import this module lazily)
 
 from .cli_users import users_group  # noqa: E402
 
 cli.add_command(export_group)
 cli.add_command(import_group)
+cli.add_command(signals_group)
 cli.add_command(users_group)
 
 from .cli_rasa import rasa_actions, rasa_group  # noqa: E402
