@@ -3,15 +3,34 @@
 Each turn: commands first (/effacer, /restart, aide), then the deterministic danger
 and distress check (through the understanding layer, which runs it before anything
 else), then the facts the message gives, then either the next question the rules
-need (never more than one per message) or the recommendation. Any error answers
-with the emergency contacts. No message text is logged or stored.
+need (never more than one per message) or the plan. Any error answers with the
+emergency contacts. No message text is logged or stored.
+
+Facts are kept with their provenance (`Session.sources`: button, answer, text,
+inference). A later message changes a fact only when it says so:
+
+* an answer to the question just asked sets that fact (yes/no with extra words and
+  typos, "je ne sais pas" skips it kindly); answers, skips and yes/no never reach the
+  situation classifier;
+* a situation is replaced only by an explicit correction ("en fait", "non c'est…",
+  "pas X mais Y") or by a more specific one (`refines` in dialogue.yml); "autre"
+  never replaces a specific situation;
+* a commune is replaced by an answer to the commune question or by a place the
+  message introduces; an Aisne commune clears "out of area";
+* the person concerned ("ma sœur") is kept apart from the person writing: questions
+  and texts address the right one; "en fait c'est moi" makes the writer the victim
+  without dropping the situation.
+
+Danger has three values: certain (the emergency answer at once), possible (the
+safety question at once, with the emergency numbers under it, never "vous êtes en
+danger" unless the person says so), none.
 """
 from __future__ import annotations
 
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -21,15 +40,19 @@ from rules import Orienter, Request
 
 from .normalize import normalize
 from .sessions import Session, SessionStore
+from .situation import cues_of
 
-__all__ = ["Dialogue", "DialogueSpec", "MAX_MESSAGE", "load_spec"]
+__all__ = ["Dialogue", "DialogueSpec", "TurnResult", "MAX_MESSAGE", "PAYLOAD", "FACTS", "load_spec",
+           "contacts_text"]
 
 log = logging.getLogger("orientation.dialogue")
 SPEC_FILE = Path(__file__).with_name("dialogue.yml")
 MAX_MESSAGE = 2000
 CONFIDENT = 0.45  # a situation scored above this is taken without asking
+SHORT_ANSWER = 10  # words: a skip phrase in a longer message is part of a story, not a skip
 PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$", re.S)
 FACTS = ("danger", "situation", "commune", "role", "age_group")
+READING = ("skip", "yes", "no", "safe", "unsafe", "correction", "not_me", "its_me")
 
 
 @dataclass(frozen=True)
@@ -37,56 +60,106 @@ class DialogueSpec:
     order: tuple[str, ...]
     facts: dict
     needs: dict
+    needs_by_role: dict
+    refines: dict
+    reading: dict  # name -> compiled pattern
+    relatives: dict
     texts: dict
     next_steps: dict
-    skip: frozenset
-    yes: frozenset
-    no: frozenset
     help: frozenset
 
 
+def _compile(name: str, pattern: str, path: Path) -> re.Pattern:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"{path.name} : reading.{name} n'est pas une expression régulière valide ({exc}). "
+                         "Vérifiez les parenthèses et les barres obliques inverses.") from None
+
+
 def load_spec(path: Path = SPEC_FILE, situations=None) -> DialogueSpec:
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    problems = [f"fait inconnu « {f} » dans order" for f in raw["order"] if f not in FACTS]
-    for code, needed in raw["needs"].items():
+    path = Path(path)
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    problems = [f"fait inconnu « {f} » dans order (faits possibles : {', '.join(FACTS)})"
+                for f in raw["order"] if f not in FACTS]
+    for code, needed in {**raw["needs"], **raw.get("needs_by_role", {})}.items():
         problems += [f"fait inconnu « {f} » pour {code}" for f in needed if f not in FACTS]
     if situations is not None:
-        problems += [f"situation sans besoins déclarés : {c}" for c in situations if c not in raw["needs"]]
+        problems += [f"situation sans besoins déclarés : {c} (ajoutez-la sous needs)" for c in situations
+                     if c not in raw["needs"]]
+        for code, finer in raw.get("refines", {}).items():
+            problems += [f"refines : situation inconnue « {c} »" for c in [code, *finer] if c not in situations]
+    problems += [f"reading.{name} manque" for name in READING if name not in raw.get("reading", {})]
     if problems:
-        raise ValueError(f"{Path(path).name} : " + " ; ".join(problems))
+        raise ValueError(f"{path.name} : " + " ; ".join(problems))
     return DialogueSpec(
-        order=tuple(raw["order"]), facts=raw["facts"], needs=raw["needs"], texts=raw["texts"],
-        next_steps=raw["next_steps"], skip=frozenset(raw["skip_phrases"]), yes=frozenset(raw["yes_phrases"]),
-        no=frozenset(raw["no_phrases"]), help=frozenset(raw["help_phrases"]),
+        order=tuple(raw["order"]), facts=raw["facts"], needs=raw["needs"],
+        needs_by_role=raw.get("needs_by_role", {}), refines={k: frozenset(v) for k, v in raw.get("refines", {}).items()},
+        reading={name: _compile(name, raw["reading"][name], path) for name in READING},
+        relatives={k: tuple(v) for k, v in raw.get("relatives", {}).items()},
+        texts=raw["texts"], next_steps=raw["next_steps"], help=frozenset(raw["help_phrases"]),
     )
 
 
 def _hours_note(contact: dict) -> str:
     if contact.get("closed"):
         return " (fermé temporairement)"
-    if contact["hours"] == "24/7":
+    if contact.get("hours") == "24/7":
         return " (jour et nuit)"
-    if contact["open_now"] is True:
+    if contact.get("open_now") is True:
         return " (ouvert maintenant)"
-    if contact["open_now"] is False:
+    if contact.get("open_now") is False:
         return " (fermé en ce moment)"
     return ""
 
 
+def contact_line(c: dict) -> str:
+    reach = []
+    if c.get("phone_display") and c.get("phone"):
+        reach.append(c["phone_display"])
+    if c.get("sms"):
+        reach.append(f"SMS {c['sms']}")
+    if not reach and c.get("url"):
+        reach.append(c["url"])
+    if not reach and c.get("email"):
+        reach.append(c["email"])
+    how = f" : {' ou '.join(reach)}" if reach else ""
+    # bullets, not numbers: the only digits in a reply are the directory's phone numbers
+    return f"• {c['name']}{how}{_hours_note(c)}. {c['why']}"
+
+
 def contacts_text(intro: str, contacts: list[dict]) -> str:
-    lines = [intro]
-    for c in contacts:
-        reach = []
-        if c["phone_display"] and c["phone"]:
-            reach.append(c["phone_display"])
-        if c["sms"]:
-            reach.append(f"SMS {c['sms']}")
-        if not reach and c["url"]:
-            reach.append(c["url"])
-        how = f" : {' ou '.join(reach)}" if reach else ""
-        # bullets, not numbers: the only digits in a reply are the directory's phone numbers
-        lines.append(f"• {c['name']}{how}{_hours_note(c)}. {c['why']}")
-    return "\n".join(lines)
+    return "\n".join([intro, *(contact_line(c) for c in contacts)])
+
+
+@dataclass
+class Reading:
+    """How one free-text message relates to the conversation (never stored)."""
+
+    norm: str
+    kind: str = "text"  # text | skip | yes | no
+    safe: bool | None = None  # the message states the person is safe (True) or not (False)
+    correction: bool = False
+    not_me: bool = False
+    its_me: bool = False
+    answers: str | None = None  # the pending fact this message answers
+
+
+@dataclass
+class TurnResult:
+    """What one message did: the alerts to show first (emergency, distress, the safety
+    question), other replies, and whether the facts changed. The web channel adds the
+    next step (`Dialogue.next_messages`); the Rasa form lets Rasa ask it."""
+
+    alerts: list[dict] = field(default_factory=list)
+    replies: list[dict] = field(default_factory=list)
+    before: dict = field(default_factory=dict)
+    force_ask: bool = False
+    asked_now: bool = False  # an alert already asks the next question (the safety question)
+
+    @property
+    def messages(self) -> list[dict]:
+        return self.alerts + self.replies
 
 
 class Dialogue:
@@ -114,64 +187,132 @@ class Dialogue:
             return [{"text": t["erased"]}]
         if command in ("/restart", "/recommencer", "recommencer"):
             self.store.forget(sender)
-            return [{"text": t["restarted"]}, self._ask(self.store.get(sender), "situation")]
+            return [{"text": t["restarted"]}, self.ask(self.store.get(sender), "situation")]
         if not text:
             return [{"text": t["empty"]}]
         session = self.store.get(sender)
         try:
-            return self._turn(session, text)
+            return self.turn(session, text)
         except Exception as exc:  # fail safe, and never log the message
             log.error("dialogue turn failed (%s): answering with the emergency contacts", type(exc).__name__)
-            return [self._emergency(session, t["error"])]
+            return [self.emergency_message(session, t["error"])]
 
     def emergency(self, sender: str) -> list[dict]:
         """The fail-safe answer (emergency contacts), e.g. when another back end fails."""
-        return [self._emergency(self.store.get(sender), self.spec.texts["error"])]
+        return [self.emergency_message(self.store.get(sender), self.spec.texts["error"])]
 
-    # -- one turn ------------------------------------------------------------------------
-    def _turn(self, session: Session, text: str) -> list[dict]:
-        out: list[dict] = []
-        before = dict(session.facts)
+    def turn(self, session: Session, text: str) -> list[dict]:
+        """One whole turn: what the message changes, then the next question or the plan."""
+        result = self.absorb(session, text)
+        if result.asked_now:
+            return result.messages
+        return result.messages + self.next_messages(session, result.before, result.force_ask)
+
+    # -- reading one message ----------------------------------------------------------------
+    def absorb(self, session: Session, text: str, understanding=None) -> TurnResult:
+        """Update the session's facts from one message; return the alerts and replies.
+        `understanding` lets another front end (the Rasa actions) pass its own reading."""
+        result = TurnResult(before=dict(session.facts))
         match = PAYLOAD.match(text)
         if match:
-            intent, entities = match.group(1), match.group(2)
-            if intent == "aide":
-                return [{"text": self.spec.texts["help"]}, *self._next(session, before, force_ask=True)]
-            if intent == "passer":
-                self._skip(session)
-            elif intent == "informer" and entities:
-                self._apply_payload(session, entities)
-            if session.facts.get("danger") and not before.get("danger"):
-                # "Non, je suis en danger": the emergency numbers at once, then the rest
-                out.append(self._emergency(session, self.spec.texts["danger"]))
-            return out + self._next(session, before)
+            self._absorb_payload(session, match, result)
+            return result
         norm = normalize(text)
         if norm in self.spec.help:
-            return [{"text": self.spec.texts["help"]}, *self._next(session, before, force_ask=True)]
-        u = self.understander.understand(text)
-        if norm in self.spec.skip:
-            self._skip(session)
-        elif session.pending in ("danger", "age_group") and norm in self.spec.yes | self.spec.no:
-            fact = self.spec.facts[session.pending]
-            session.facts[session.pending] = fact["if_yes"] if norm in self.spec.yes else fact["if_no"]
-        self._apply_understanding(session, u, text)
-        if session.facts.get("danger") and not before.get("danger") and not u.danger:
-            out.append(self._emergency(session, self.spec.texts["danger"]))  # answered "non" to "en sécurité ?"
-        # Danger and distress answer at once, before anything else of this turn; the
-        # conversation then goes on (next question or full recommendation).
+            result.replies.append({"text": self.spec.texts["help"]})
+            result.force_ask = True
+            return result
+        u = understanding if understanding is not None else self.understander.understand(text)
+        reading = self.read(session, norm, u)
+        was_danger = session.facts.get("danger")
+        if reading.safe is not None:  # said in words: it wins over a "non" that starts the answer
+            self._set(session, "danger", not reading.safe, "answer" if session.pending == "danger" else "text")
+        elif reading.kind == "skip":
+            self.skip(session, result)
+        elif reading.kind in ("yes", "no") and reading.answers:
+            if not self._answer_yes_no(session, reading):
+                result.force_ask = True  # "oui" to "which commune?": ask again, without "not found"
+        self._apply(session, u, text, reading)
+        level = getattr(u, "danger_level", "certain" if u.danger else None)
         if u.distress:
             session.facts["distress"] = True
-            out.insert(0, self._distress(session))
-        if u.danger:
-            session.facts["danger"] = True
-            out.insert(0, self._emergency(session, self.spec.texts["danger"]))
-        return out + self._next(session, before)
+            result.alerts.append(self.distress_message(session))
+        if level == "certain" or u.danger:
+            self._set(session, "danger", True, "text")
+            result.alerts.insert(0, self.emergency_message(session))
+        elif session.facts.get("danger") is True and was_danger is not True:
+            result.alerts.insert(0, self.emergency_message(session))  # "non" to "êtes-vous en sécurité ?"
+        elif level == "possible" and session.facts.get("danger") is None and "danger" not in session.skipped:
+            # possible danger: the safety question now, with the numbers under it
+            result.alerts += [self.ask(session, "danger"), self.if_danger_message(session)]
+            result.asked_now = True
+        return result
 
-    def _skip(self, session: Session) -> None:
+    def read(self, session: Session, norm: str, u) -> Reading:
+        r = self.spec.reading
+        reading = Reading(norm=norm, correction=bool(r["correction"].search(norm)),
+                          not_me=bool(r["not_me"].search(norm)), its_me=bool(r["its_me"].search(norm)))
+        words = len(norm.split())
+        storyless = not cues_of(norm) and not u.danger and not u.distress
+        if words <= SHORT_ANSWER and storyless and r["skip"].search(norm) and not r["yes"].search(norm):
+            reading.kind = "skip"
+        elif words <= 8 and r["no"].search(norm):
+            reading.kind = "no"
+        elif words <= 8 and r["yes"].search(norm):
+            reading.kind = "yes"
+        if r["unsafe"].search(norm):
+            reading.safe = False
+        elif r["safe"].search(norm):
+            reading.safe = True
+        if session.pending and (reading.kind != "text" or words <= 3):
+            reading.answers = session.pending
+        return reading
+
+    def _set(self, session: Session, fact: str, value, source: str) -> None:
+        session.facts[fact] = value
+        session.sources[fact] = source
+        session.skipped.discard(fact)
+
+    def _yes_no_spec(self, session: Session, fact: str) -> dict:
+        spec = self.spec.facts[fact]
+        if fact == "danger":
+            return spec.get("by_situation", {}).get(session.facts.get("situation"), spec)
+        return spec
+
+    def _answer_yes_no(self, session: Session, reading: Reading) -> bool:
+        fact = reading.answers
+        spec = self._yes_no_spec(session, fact)
+        if "if_yes" not in spec:
+            return False
+        value = spec["if_yes"] if reading.kind == "yes" else spec["if_no"]
+        if fact == "age_group" and value == "adulte" and session.facts.get("age_group") == "senior":
+            return True  # "non" to "mineure ?" keeps a stated old age
+        self._set(session, fact, value, "answer")
+        return True
+
+    def skip(self, session: Session, result: TurnResult | None = None) -> None:
+        """The person would rather not answer the question asked: skip it kindly."""
         if session.pending:
             session.skipped.add(session.pending)
             if session.pending == "commune":
                 session.facts.pop("commune", None)
+                session.choices = []
+            if result is not None:
+                result.replies.append({"text": self.spec.texts["skipped"]})
+
+    def _absorb_payload(self, session: Session, match: re.Match, result: TurnResult) -> None:
+        intent, entities = match.group(1), match.group(2)
+        if intent == "aide":
+            result.replies.append({"text": self.spec.texts["help"]})
+            result.force_ask = True
+            return
+        if intent == "passer":
+            self.skip(session)
+        elif intent == "informer" and entities:
+            self._apply_payload(session, entities)
+        if session.facts.get("danger") is True and result.before.get("danger") is not True:
+            # "Non, je suis en danger": the emergency numbers at once, then the rest
+            result.alerts.append(self.emergency_message(session))
 
     def _apply_payload(self, session: Session, raw: str) -> None:
         try:
@@ -184,87 +325,185 @@ class Dialogue:
         allowed = {"situation": v.situations, "role": v.roles, "age_group": v.age_groups}
         for key, value in entities.items():
             if key == "danger" and isinstance(value, bool):
-                session.facts["danger"] = value
+                self._set(session, "danger", value, "button")
             elif key in allowed and value in allowed[key]:
-                session.facts[key] = value
-                session.skipped.discard(key)
+                self._set(session, key, value, "button")
+                if key == "role" and value == "victime":
+                    session.facts.pop("concerned", None)
             elif key == "commune" and isinstance(value, str) and self.directory.commune(value):
-                session.facts["commune"] = value
+                self._set(session, "commune", value, "button")
+                session.facts.pop("out_of_area", None)
                 session.choices = []
 
-    def _apply_understanding(self, session: Session, u, text: str) -> None:
+    # -- facts from free text -------------------------------------------------------------
+    def _apply(self, session: Session, u, text: str, reading: Reading) -> None:
+        if reading.kind == "text" and not (reading.answers and reading.answers != "situation"):
+            self._update_situation(session, u, reading)
+        self._update_place(session, u, text, reading)
+        self._update_person(session, u, reading)
         facts = session.facts
-        if u.situations:
-            code, score = u.situations[0]
-            # a confident guess is taken; a hesitant one only as the answer to the question
-            if score >= CONFIDENT or session.pending == "situation":
-                facts["situation"] = code
-                session.skipped.discard("situation")
-        if u.commune:
-            facts["commune"] = u.commune.insee
-            session.choices = []
-            session.skipped.discard("commune")
-        elif u.commune_candidates:
-            session.choices = [c.insee for c in u.commune_candidates[:6]]
-        elif u.out_of_area:
-            facts["commune"] = None
-            facts["out_of_area"] = True
-        elif session.pending == "commune":
-            self._resolve_answer(session, text)
-        for key in ("role", "age_group"):
-            value = getattr(u, key)
-            if value:
-                facts[key] = value
         if u.needs:
             facts["needs"] = sorted(set(facts.get("needs", ())) | set(u.needs))
         if u.profile:
             facts["profile"] = sorted(set(facts.get("profile", ())) | set(u.profile))
+        gender = getattr(u, "gender", None)
+        if gender and (facts.get("role") in (None, "victime")):
+            self._set(session, "gender", gender, "text")
+
+    def _update_situation(self, session: Session, u, reading: Reading) -> None:
+        if not u.situations:
+            return
+        code, score = u.situations[0]
+        facts = session.facts
+        current = facts.get("situation")
+        asked = session.pending == "situation"
+        if current is None:
+            if code == "autre" and not asked and score < CONFIDENT:
+                return
+            if score >= CONFIDENT or asked:
+                self._set(session, "situation", code, "answer" if asked else "text")
+            return
+        if code == current or code == "autre":
+            return  # "autre" never replaces a specific situation
+        if session.sources.get("situation") == "button" and not reading.correction:
+            return
+        if (reading.correction and score >= CONFIDENT / 2) or (
+                code in self.spec.refines.get(current, ()) and score >= CONFIDENT):
+            self._set(session, "situation", code, "text")
+
+    def _update_place(self, session: Session, u, text: str, reading: Reading) -> None:
+        facts = session.facts
+        asked = session.pending == "commune"
+        cue = getattr(u, "commune_cue", True)
+        if reading.kind == "skip":
+            return
+        if u.commune:
+            if asked or "commune" not in facts or facts.get("commune") is None or cue or reading.correction:
+                self._set(session, "commune", u.commune.insee, "answer" if asked else "text")
+                facts.pop("out_of_area", None)
+                session.choices = []
+        elif u.commune_candidates and (asked or not facts.get("commune")):
+            session.choices = [c.insee for c in u.commune_candidates[:6]]
+        elif u.out_of_area and not facts.get("commune"):
+            facts["commune"] = None
+            facts["out_of_area"] = True
+            session.sources["commune"] = "answer" if asked else "text"
+            session.skipped.discard("commune")
+        elif asked and reading.kind == "text":
+            self._resolve_answer(session, text)
 
     def _resolve_answer(self, session: Session, text: str) -> None:
         """A bare answer to "which commune?": resolve it directly (typos, postal codes)."""
         res = self.directory.resolve_commune(text)
         if res.status == "found":
-            session.facts["commune"] = res.commune.insee
+            self._set(session, "commune", res.commune.insee, "answer")
+            session.facts.pop("out_of_area", None)
             session.choices = []
         elif res.status == "ambiguous":
             session.choices = [m.commune.insee for m in res.candidates[:6]]
         elif res.status == "out_of_area":
             session.facts["commune"] = None
             session.facts["out_of_area"] = True
+            session.sources["commune"] = "answer"
+
+    def _relative(self, norm: str) -> str | None:
+        """The relative the writer names ("ma sœur", "mon voisin"), as a key of `relatives`."""
+        m = _relative_pattern(tuple(self.spec.relatives)).search(norm)
+        return m.group(1) if m else None
+
+    def _update_person(self, session: Session, u, reading: Reading) -> None:
+        facts = session.facts
+        current = facts.get("role")
+        source = session.sources.get("role")
+        role = u.role
+        if reading.its_me:
+            role = "victime"
+        elif reading.not_me and role in (None, "victime"):
+            role = "proche"
+        if role and role != current:
+            explicit = reading.its_me or reading.not_me or reading.correction
+            if current is None or source == "inference" or session.pending == "role" or explicit:
+                self._set(session, "role", role, "answer" if session.pending == "role" else "text")
+        relative = self._relative(reading.norm)
+        age = u.age_group
+        if facts.get("role") == "victime" and reading.its_me:
+            if facts.pop("concerned", None) and session.sources.get("age_group") != "button":
+                facts.pop("age_group", None)  # it was the relative's age
+        elif relative and facts.get("role") in ("proche", "professionnel", None):
+            facts["concerned"] = relative
+        if age and (facts.get("age_group") is None or session.pending == "age_group" or reading.correction
+                    or session.sources.get("age_group") == "inference"):
+            self._set(session, "age_group", age, "answer" if session.pending == "age_group" else "text")
 
     # -- what comes next ------------------------------------------------------------------
-    def _missing(self, session: Session) -> str | None:
+    def missing(self, session: Session) -> str | None:
+        """The next fact to ask, or None when the plan can be given."""
         facts = session.facts
         situation = facts.get("situation")
         if situation is None and "situation" not in session.skipped:
             return "situation"
         needed = self.spec.needs.get(situation, ["commune"]) if situation else ["commune"]
+        needed = self.spec.needs_by_role.get(facts.get("role"), needed)
         for fact in self.spec.order:
             if fact in needed and fact not in facts and fact not in session.skipped:
                 return fact
         return None
 
-    def _next(self, session: Session, before: dict, force_ask: bool = False) -> list[dict]:
-        if session.choices and "commune" not in session.facts:
-            return [self._ask_choice(session)]
-        missing = self._missing(session)
+    def next_messages(self, session: Session, before: dict, force_ask: bool = False) -> list[dict]:
+        """The next question, or the plan when nothing is missing."""
+        if session.choices and not session.facts.get("commune"):
+            return [self.ask_choice(session)]
+        missing = self.missing(session)
         if missing:
             repeat = session.pending == missing and not force_ask and session.facts == before
-            return [self._ask(session, missing, repeat=repeat)]
+            return [self.ask(session, missing, repeat=repeat)]
         if session.recommended and session.facts == before and not force_ask:
             return [{"text": self.spec.texts["after"]}]
-        return self._recommend(session)
+        return self.recommend(session)
 
-    def _ask(self, session: Session, fact: str, repeat: bool = False) -> dict:
+    def _who(self, session: Session, capital: bool = True) -> tuple[str, str] | None:
+        """How to name the person concerned when it is not the writer: ("Votre sœur", "elle")."""
+        facts = session.facts
+        if facts.get("role") not in ("proche", "professionnel"):
+            return None
+        relative = self.spec.relatives.get(facts.get("concerned"))
+        if relative:
+            return (f"{'Votre' if capital else 'votre'} {relative[0]}", relative[1])
+        return ("La personne" if capital else "la personne", "elle")
+
+    def ask(self, session: Session, fact: str, repeat: bool = False) -> dict:
+        """The question for one fact, addressed to the right person."""
         session.pending = fact
         spec = self.spec.facts[fact]
         text = spec.get("repeat") if repeat and spec.get("repeat") else spec["question"]
-        msg = {"text": text, "custom": {"asks": fact}}
-        if spec.get("buttons"):
-            msg["buttons"] = [dict(b) for b in spec["buttons"]]
+        buttons = spec.get("buttons") or []
+        who = self._who(session)
+        if fact == "danger":
+            special = spec.get("by_situation", {}).get(session.facts.get("situation"))
+            if special:
+                text, buttons = special["question"], special["buttons"]
+            elif who:
+                text = spec["question_other"].format(who=who[0], pron=who[1])
+                buttons = spec["buttons_other"]
+        elif fact == "age_group":
+            if who:
+                text = spec["question_other"].format(who=who[0], pron=who[1])
+            elif session.facts.get("role") == "victime":
+                text = spec["question_self"]
+        msg: dict = {"text": text, "custom": {"asks": fact}}
+        if buttons:
+            msg["buttons"] = [dict(b) for b in buttons]
         return msg
 
-    def _ask_choice(self, session: Session) -> dict:
+    def if_danger_message(self, session: Session) -> dict:
+        """17, 112, SMS 114 under the safety question, without saying the person is in danger."""
+        contacts = self.flag_contacts("danger", session.facts.get("profile", ()))
+        for c in contacts:
+            c["why"] = ""
+        return {"text": contacts_text(self.spec.texts["if_danger"], contacts),
+                "custom": {"contacts": contacts, "if_danger": True}}
+
+    def ask_choice(self, session: Session) -> dict:
         session.pending = "commune"
         buttons = []
         for insee in session.choices:
@@ -274,38 +513,79 @@ class Dialogue:
         buttons.append({"title": "Aucune de ces communes", "payload": "/passer"})
         return {"text": self.spec.facts["commune"]["ambiguous"], "buttons": buttons, "custom": {"asks": "commune"}}
 
-    def _request(self, session: Session, **override) -> Request:
+    def request(self, session: Session, **override) -> Request:
         f = {**session.facts, **override}
-        return Request(situation=f.get("situation"), commune=f.get("commune"), danger=bool(f.get("danger")),
-                       distress=bool(f.get("distress")), role=f.get("role"), age_group=f.get("age_group"),
-                       profile=frozenset(f.get("profile", ())), needs=frozenset(f.get("needs", ())))
+        kwargs = dict(situation=f.get("situation"), commune=f.get("commune"), danger=f.get("danger") is True,
+                      distress=bool(f.get("distress")), role=f.get("role"), age_group=f.get("age_group"),
+                      profile=frozenset(f.get("profile", ())), needs=frozenset(f.get("needs", ())))
+        if f.get("gender") and "gender" in Request.__dataclass_fields__:
+            kwargs["gender"] = f["gender"]
+        return Request(**kwargs)
 
-    def _recommend(self, session: Session) -> list[dict]:
+    def recommend(self, session: Session) -> list[dict]:
+        """The plan: first contacts, the others by need, the steps, and "en cas de danger"."""
         session.pending = None
         session.recommended = True
-        result = self.orienter.orient(self._request(session))
+        facts = session.facts
+        result = self.orienter.orient(self.request(session))
         t = self.spec.texts
         messages = []
-        if session.facts.get("out_of_area"):
+        if facts.get("out_of_area"):
             messages.append({"text": self.spec.facts["commune"]["out_of_area"]})
-        intro = t["recommendation"] if session.facts.get("commune") else t["recommendation_national"]
-        steps = self._steps(session)
-        messages.append({"text": contacts_text(intro, result.contacts),
-                         "custom": {"contacts": result.contacts, "rules": list(result.orientation.rules),
-                                    "next_steps": steps}})
-        if steps:
-            messages.append({"text": "Ce que vous pouvez faire :\n" + "\n".join(f"- {s}" for s in steps)})
-        messages.append({"text": t["after"]})
+        intro = t["recommendation"] if facts.get("commune") else t["recommendation_national"]
+        steps = self.steps(session, result)
+        groups = getattr(result, "groups", None)
+        if_danger = list(getattr(result, "if_danger", []) or [])
+        custom = {"contacts": result.contacts, "rules": list(result.orientation.rules), "next_steps": steps,
+                  "steps": steps, "plan": True}
+        if groups is not None:
+            custom["groups"] = groups
+            custom["if_danger"] = if_danger
+        messages.append({"text": self.plan_text(intro, result.contacts, groups, steps, if_danger), "custom": custom})
+        tail = []
+        if facts.get("role") == "professionnel":
+            tail.append(t["pro_search"])
+        if "commune" in session.skipped and not facts.get("commune"):
+            tail.append(t["local_later"])
+        tail.append(t["after"])
+        messages.append({"text": " ".join(tail)})
         return messages
 
-    def _steps(self, session: Session) -> list[str]:
+    def plan_text(self, intro: str, contacts: list[dict], groups, steps: list[str], if_danger: list[dict]) -> str:
+        """The plan as plain text (terminal chat, Rasa), in the same order as the page."""
+        t = self.spec.texts
+        lines = [intro]
+        if groups is None:
+            lines += [contact_line(c) for c in contacts]
+        else:
+            titles = {g["code"]: g["title"] for g in groups}
+            current = None
+            for c in contacts:
+                group = c.get("group", "more")
+                if group != current:
+                    current = group
+                    lines.append(t["first"] if group == "first" else f"{titles.get(group, group)} :")
+                lines.append(contact_line(c))
+        if steps:
+            lines.append(t["steps"])
+            lines += [f"- {s}" for s in steps]
+        if if_danger:
+            lines.append(contacts_text(t["if_danger"], if_danger))
+        return "\n".join(lines)
+
+    def steps(self, session: Session, result=None) -> list[str]:
         ns = self.spec.next_steps
-        role = session.facts.get("role") or "victime"
-        steps = list(ns["common"].get(role, []))
-        situation = session.facts.get("situation")
+        facts = session.facts
+        role = facts.get("role") or "victime"
+        out = list(ns["common"].get(role, []))
+        situation = facts.get("situation")
         if situation and role != "professionnel":
-            steps += ns.get(situation, [])
-        return steps
+            out += ns.get(situation, [])
+        for step in getattr(result, "steps", None) or ():
+            text = step["text"] if isinstance(step, dict) else str(step)
+            if text not in out:
+                out.append(text)
+        return out
 
     def flag_contacts(self, flag: str, profile=()) -> list[dict]:
         """The contacts a flag adds (danger: 17/112/114; distress: 3114), in rule order."""
@@ -314,10 +594,26 @@ class Dialogue:
         without = {c["id"] for c in self.orienter.orient(base).contacts}
         return [c for c in with_flag.contacts if c["id"] not in without]
 
-    def _emergency(self, session: Session, text: str) -> dict:
+    def emergency_message(self, session: Session, text: str | None = None) -> dict:
+        """The emergency numbers, first; worded for the person concerned."""
+        if text is None:
+            who = self._who(session)
+            text = (self.spec.texts["danger_other"].format(who=who[0]) if who else self.spec.texts["danger"])
         contacts = self.flag_contacts("danger", session.facts.get("profile", ()))
         return {"text": contacts_text(text, contacts), "custom": {"contacts": contacts, "emergency": True}}
 
-    def _distress(self, session: Session) -> dict:
+    def distress_message(self, session: Session) -> dict:
         contacts = self.flag_contacts("distress", session.facts.get("profile", ()))
         return {"text": contacts_text(self.spec.texts["distress"], contacts), "custom": {"contacts": contacts}}
+
+
+_RELATIVE_CACHE: dict = {}
+
+
+def _relative_pattern(keys: tuple[str, ...]) -> re.Pattern:
+    rx = _RELATIVE_CACHE.get(keys)
+    if rx is None:
+        alternatives = "|".join(sorted((re.escape(k) for k in keys), key=len, reverse=True))
+        rx = re.compile(rf"\b(?:ma|mon|notre|sa|son|une|un|la|le) ({alternatives})\b")
+        _RELATIVE_CACHE[keys] = rx
+    return rx

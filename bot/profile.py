@@ -26,13 +26,14 @@ import yaml
 from bot.normalize import normalize
 
 __all__ = ["Profile", "extract_profile", "load_rules", "ProfileRulesError", "RULES_PATH",
-           "ROLES", "AGE_GROUPS", "NEEDS", "PROFILE_FLAGS"]
+           "ROLES", "AGE_GROUPS", "NEEDS", "PROFILE_FLAGS", "GENDERS"]
 
 RULES_PATH = Path(__file__).resolve().parent / "profile.yml"
 ROLES = ("victime", "proche", "professionnel")
 AGE_GROUPS = ("mineur", "adulte", "senior")
 NEEDS = ("hebergement", "plainte", "soutien_psy", "juridique", "medical")
 PROFILE_FLAGS = ("sourd", "handicap", "enceinte", "avec_enfants")
+GENDERS = ("homme", "femme")  # of the writer, when they say so: a man is never sent to a women-only service
 MARKER_ORDER = ("mineur", "senior", "adulte")  # among markers of equal strength
 SCOPES = ("self", "other", "any")
 
@@ -51,6 +52,7 @@ class Profile:
     age_group: str | None   # "mineur" | "adulte" | "senior" | None: the age group of the person CONCERNED (the victim), not of the writer
     needs: tuple[str, ...]  # subset of ("hebergement", "plainte", "soutien_psy", "juridique", "medical"), in that order
     profile: tuple[str, ...]  # subset of ("sourd", "handicap", "enceinte", "avec_enfants")
+    gender: str | None = None  # "homme" | "femme": the writer's, only when stated
 
 
 class ProfileRulesError(ValueError):
@@ -76,6 +78,7 @@ class Rules:
     age_markers: tuple[Rule, ...]  # sorted by strength then MARKER_ORDER
     needs: tuple[Rule, ...]        # in NEEDS order
     flags: tuple[Rule, ...]        # in PROFILE_FLAGS order
+    genders: tuple[Rule, ...]      # in GENDERS order
     negators: frozenset[str]
     boundaries: frozenset[str]
     window: int
@@ -101,7 +104,7 @@ class _Loader:
             raw = yaml.safe_load(self.path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise self.fail(f"cannot read the rules: {exc}") from exc
-        sections = ("fragments", "negation", "role", "age_group", "needs", "profile")
+        sections = ("fragments", "negation", "role", "age_group", "needs", "profile", "gender")
         self.mapping(raw, sections, "the file")
         self.fragments = self.mapping(raw.get("fragments") or {}, None, "fragments")
         negation = self.mapping(raw.get("negation"), ("window", "negators", "boundaries"), "negation")
@@ -121,12 +124,14 @@ class _Loader:
         markers = self.grouped({k: v for k, v in ages_raw.items() if k != "ages"}, AGE_GROUPS, "age_group", ("scope", "weak"))
         needs = self.grouped(raw.get("needs"), NEEDS, "needs", ("negatable",))
         flags = self.grouped(raw.get("profile"), PROFILE_FLAGS, "profile", ("negatable",))
+        genders = self.grouped(raw.get("gender"), GENDERS, "gender", ("negatable",))
         return Rules(
             roles=tuple(sorted(role, key=lambda r: r.tier)),
             ages=ages,
             age_markers=tuple(sorted(markers, key=lambda r: (r.weak, MARKER_ORDER.index(r.value)))),
             needs=tuple(sorted(needs, key=lambda r: NEEDS.index(r.value))),
             flags=tuple(sorted(flags, key=lambda r: PROFILE_FLAGS.index(r.value))),
+            genders=tuple(sorted(genders, key=lambda r: GENDERS.index(r.value))),
             negators=frozenset(words["negators"]),
             boundaries=frozenset(words["boundaries"]),
             window=window,
@@ -246,6 +251,7 @@ def extract_profile(text: str) -> Profile:
         age_group=_age_group(rules, norm, role),
         needs=_values(rules, rules.needs, norm),
         profile=_values(rules, rules.flags, norm),
+        gender=next(iter(_values(rules, rules.genders, norm)), None),
     )
 
 

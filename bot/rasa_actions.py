@@ -133,18 +133,6 @@ class DietUnderstander:
         return result
 
 
-class _FormTurn(Dialogue):
-    """Our dialogue's turn, without its last step: the form asks the next question (or
-    ends, and `action_orientation` recommends), so the turn only records what `_next`
-    was called with."""
-
-    asked: tuple | None = None
-
-    def _next(self, session, before, force_ask=False):  # noqa: D401 - see class docstring
-        self.asked = (dict(before), force_ask)
-        return []
-
-
 @dataclass
 class Turn:
     """What an action answers: messages (engine shape: text, buttons, custom) and slots."""
@@ -166,7 +154,11 @@ class Assistant:
     # -- conversation state <-> slots ----------------------------------------------------------
     @staticmethod
     def session_from(slots: dict) -> Session:
-        facts: dict = {}
+        # `etat` holds what slots cannot: the facts' provenance, the person concerned
+        # (Session.to_dict: facts only, never a message); the fact slots win over it.
+        state = slots.get("etat")
+        base = Session.from_dict(state) if isinstance(state, dict) else Session()
+        facts: dict = {k: v for k, v in base.facts.items() if k not in FACTS}
         for fact in FACTS:
             value = slots.get(fact)
             if value is not None:
@@ -179,8 +171,9 @@ class Assistant:
         for key in ("needs", "profile"):
             if slots.get(key):
                 facts[key] = sorted(slots[key])
-        return Session(facts=facts, skipped=set(slots.get("passes") or ()), pending=slots.get("requested_slot"),
-                       choices=list(slots.get("choix_communes") or ()), recommended=bool(slots.get("oriente")))
+        return Session(facts=facts, sources=base.sources, skipped=set(slots.get("passes") or ()),
+                       pending=slots.get("requested_slot"), choices=list(slots.get("choix_communes") or ()),
+                       recommended=bool(slots.get("oriente")))
 
     @staticmethod
     def slots_of(session: Session) -> dict:
@@ -190,15 +183,15 @@ class Assistant:
             "role": f.get("role"), "age_group": f.get("age_group"), "distress": True if f.get("distress") else None,
             "needs": list(f.get("needs", [])), "profile": list(f.get("profile", [])),
             "out_of_area": True if f.get("out_of_area") else None, "choix_communes": list(session.choices),
-            "passes": sorted(session.skipped),
+            "passes": sorted(session.skipped), "etat": session.to_dict(),
         }
 
     @staticmethod
     def digest(session: Session) -> str:
         return json.dumps(session.facts, sort_keys=True, ensure_ascii=True)
 
-    def _dialogue(self, latest: dict, cls=Dialogue, pending: str | None = None) -> Dialogue:
-        return cls(self.directory, self.orienter, DietUnderstander(self.directory, latest, pending), spec=self.spec)
+    def _dialogue(self, latest: dict, pending: str | None = None) -> Dialogue:
+        return Dialogue(self.directory, self.orienter, DietUnderstander(self.directory, latest, pending), spec=self.spec)
 
     # -- danger and distress: our deterministic rules ----------------------------------------
     def check(self, latest: dict) -> tuple[bool, bool]:
@@ -226,10 +219,10 @@ class Assistant:
         d = self._dialogue(latest)
         messages, updates = [], {}
         if danger or not distress:  # alerte without a reason is an error: the emergency numbers
-            messages.append(d._emergency(session, self.texts["danger"]))
+            messages.append(d.emergency_message(session))
             updates["danger"] = True
         if distress:
-            messages.append(d._distress(session))
+            messages.append(d.distress_message(session))
             updates["distress"] = True
         return Turn(messages, updates)
 
@@ -239,9 +232,10 @@ class Assistant:
         intent = (latest.get("intent") or {})
         name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
         norm = normalize(text)
-        if (PAYLOAD.match(text) or confidence < SMALL_TALK_MIN or len(norm.split()) > SHORT
-                or norm in self.spec.yes | self.spec.no | self.spec.skip | self.spec.help):
-            return text
+        reading = self.spec.reading
+        if (PAYLOAD.match(text) or confidence < SMALL_TALK_MIN or len(norm.split()) > SHORT or norm in self.spec.help
+                or any(reading[k].search(norm) for k in ("yes", "no", "skip", "safe", "unsafe"))):
+            return text  # our own reading understands it
         if name == "ne_sait_pas":
             return "/passer"
         if name == "aide":
@@ -259,19 +253,21 @@ class Assistant:
         session = self.session_from(slots)
         was_in_danger = session.facts.get("danger") is True
         danger, distress = self.check(latest)
-        d = self._dialogue(latest, _FormTurn, session.pending)
+        d = self._dialogue(latest, session.pending)
+        before, force_ask = dict(session.facts), True
         try:
             if len(text) > MAX_MESSAGE:
                 out = [{"text": self.texts["too_long"]}]
-                d.asked = (dict(session.facts), True)
             elif not text:
                 out = [{"text": self.texts["empty"]}]
-                d.asked = (dict(session.facts), True)
             else:
-                out = d._turn(session, self._small_talk(latest, text, session.pending))
+                result = d.absorb(session, self._small_talk(latest, text, session.pending))
+                before, force_ask = result.before, result.force_ask
+                # the form asks the question itself: keep only what goes with it
+                out = [m for m in result.messages if (m.get("custom") or {}).get("asks") is None]
         except Exception as exc:  # fail safe, never log the message
             log.error("form turn failed (%s): answering with the emergency contacts", type(exc).__name__)
-            return Turn([d._emergency(session, self.texts["error"])], {"danger": True, **self._keep(slots)},
+            return Turn([d.emergency_message(session, self.texts["error"])], {"danger": True, **self._keep(slots)},
                         slots.get("requested_slot"))
         if danger:
             session.facts["danger"] = True
@@ -285,14 +281,13 @@ class Assistant:
         else:
             if session.facts.get("danger") is True and not was_in_danger and not emergency:
                 # "Non, je suis en danger" (button or words): the numbers now, not after the questions
-                emergency = [d._emergency(session, self.texts["danger"])]
+                emergency = [d.emergency_message(session)]
             if distress and not support:
-                support = [d._distress(session)]
-        before, force_ask = d.asked if d.asked else (dict(session.facts), False)
-        if session.choices and "commune" not in session.facts:
+                support = [d.distress_message(session)]
+        if session.choices and not session.facts.get("commune"):
             requested, repeat = "commune", False
         else:
-            requested = d._missing(session)
+            requested = d.missing(session)
             repeat = bool(requested) and session.pending == requested and not force_ask and session.facts == before
         session.pending = requested
         return Turn(emergency + support + rest, {**self.slots_of(session), "relance": repeat}, requested)
@@ -303,9 +298,9 @@ class Assistant:
     def ask_commune(self, slots: dict) -> list[dict]:
         session = self.session_from(slots)
         d = self._dialogue({})
-        if session.choices and "commune" not in session.facts:
-            return [d._ask_choice(session)]
-        return [d._ask(session, "commune", repeat=bool(slots.get("relance")))]
+        if session.choices and not session.facts.get("commune"):
+            return [d.ask_choice(session)]
+        return [d.ask(session, "commune", repeat=bool(slots.get("relance")))]
 
     # -- the answer --------------------------------------------------------------------------------
     def orientation(self, slots: dict) -> Turn:
@@ -315,10 +310,10 @@ class Assistant:
         if slots.get("oriente") == digest:
             return Turn([{"text": self.texts["after"]}], {})
         try:
-            messages = d._recommend(session)
+            messages = d.recommend(session)
         except Exception as exc:
             log.error("orientation failed (%s): answering with the emergency contacts", type(exc).__name__)
-            return Turn([d._emergency(session, self.texts["error"])], {})
+            return Turn([d.emergency_message(session, self.texts["error"])], {})
         return Turn(messages, {"oriente": digest, "relance": False})
 
     def effacer(self) -> list[dict]:

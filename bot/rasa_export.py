@@ -77,6 +77,7 @@ STATE_SLOTS = {
     "passes": {"type": "list"},           # the questions the person chose to skip
     "relance": {"type": "bool"},          # the last question was not understood: ask it again, differently
     "oriente": {"type": "text"},          # the facts of the last orientation (to say "anything else?")
+    "etat": {"type": "any"},              # the facts' provenance and the person concerned (Session.to_dict)
 }
 
 

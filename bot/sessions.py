@@ -29,6 +29,8 @@ class SessionsFull(Exception):
 @dataclass
 class Session:
     facts: dict = field(default_factory=dict)  # situation, commune, danger, distress, role, age_group, needs, profile
+    # where each fact came from: "button", "answer" (to the question asked), "text" (said freely), "inference"
+    sources: dict = field(default_factory=dict)
     skipped: set = field(default_factory=set)
     pending: str | None = None  # the fact the last question asked for
     choices: list = field(default_factory=list)  # commune candidates offered
@@ -37,12 +39,14 @@ class Session:
 
     def to_dict(self) -> dict:
         """JSON-safe: only the facts the dialogue keeps, never message text."""
-        return {"facts": dict(self.facts), "skipped": sorted(self.skipped), "pending": self.pending,
+        return {"facts": dict(self.facts), "sources": dict(self.sources), "skipped": sorted(self.skipped),
+                "pending": self.pending,
                 "choices": list(self.choices), "recommended": self.recommended}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Session":
-        return cls(facts=dict(d.get("facts") or {}), skipped=set(d.get("skipped") or ()), pending=d.get("pending"),
+        return cls(facts=dict(d.get("facts") or {}), sources=dict(d.get("sources") or {}),
+                   skipped=set(d.get("skipped") or ()), pending=d.get("pending"),
                    choices=list(d.get("choices") or ()), recommended=bool(d.get("recommended")))
 
 

@@ -41,6 +41,7 @@ class Understanding:
     age_group: str | None = None
     needs: list[str] = field(default_factory=list)
     profile: list[str] = field(default_factory=list)
+    gender: str | None = None  # the writer's, only when stated
     failed: bool = False  # something broke: danger was set to be safe
 
     @property
@@ -102,3 +103,4 @@ class Understander:
         profile = extract_profile(text)
         result.role, result.age_group = profile.role, profile.age_group
         result.needs, result.profile = list(profile.needs), list(profile.profile)
+        result.gender = profile.gender

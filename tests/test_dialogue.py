@@ -38,7 +38,7 @@ SITUATION_PATHS = {
     "maltraitance_vulnerable": (["ma grand-mère se fait voler par son aide à domicile", "/informer{\"role\": \"proche\"}", "Guise"], ["maltraitance-3977", "utas-guise"]),
     "harcelement": (["au collège ils se moquent de moi tous les jours sur snap", "oui", "Vervins"], ["harcelement-3018", "france-victimes-02"]),
     "escroquerie": (["un faux conseiller bancaire m'a fait valider des paiements", "Laon"], ["info-escroqueries", "france-victimes-02"]),
-    "cambriolage_vol": (["on m'a cambriolé cette nuit", "Saint-Quentin"], ["france-victimes-116006", "operation-tranquillite-vacances"]),
+    "cambriolage_vol": (["on m'a cambriolé cette nuit", "non, ils sont partis", "Saint-Quentin"], ["france-victimes-116006", "operation-tranquillite-vacances"]),
     "agression": (["un inconnu m'a frappé à la sortie du bar", "oui", "Château-Thierry"], ["france-victimes-116006", "france-victimes-02"]),
     "radicalisation": (["mon fils tient des propos extrémistes et veut partir faire le djihad"], ["radicalisation-cnapr"]),
     "autre": (["/informer{\"situation\": \"autre\"}", "Soissons"], ["france-victimes-116006"]),
@@ -140,7 +140,7 @@ def test_minor(dialogue, directory):
 
 
 def test_ambiguous_commune_offers_choices(dialogue):
-    replies = talk(dialogue, ["on m'a cambriolé", "02640"], "amb")
+    replies = talk(dialogue, ["on m'a cambriolé", "non", "02640"], "amb")
     buttons = [b["title"] for r in replies for b in r.get("buttons", [])]
     assert any("Saint-Simon" in b for b in buttons)
     replies = dialogue.handle("amb", '/informer{"commune": "02694"}')
@@ -148,7 +148,7 @@ def test_ambiguous_commune_offers_choices(dialogue):
 
 
 def test_out_of_area(dialogue):
-    replies = talk(dialogue, ["on m'a cambriolé", "j'habite à Reims"], "oa")
+    replies = talk(dialogue, ["on m'a cambriolé", "non", "j'habite à Reims"], "oa")
     assert "Aisne" in texts(replies) and "france-victimes-116006" in ids(replies)
 
 
@@ -205,7 +205,7 @@ def test_bad_messages(dialogue):
 
 
 def test_error_answers_with_emergency_contacts(dialogue, monkeypatch):
-    monkeypatch.setattr(dialogue, "_apply_understanding", lambda *a: 1 / 0)
+    monkeypatch.setattr(dialogue, "_apply", lambda *a: 1 / 0)
     replies = dialogue.handle("err", "mon voisin m'embête")
     assert ids(replies)[:3] == ["police-secours-17", "numero-urgence-europeen-112", "urgence-sms-114"]
 
