@@ -391,6 +391,14 @@ class Dialogue:
             session.skipped.discard("commune")
         elif asked and reading.kind == "text":
             self._resolve_answer(session, text)
+        elif (not facts.get("commune") and reading.kind == "text" and len(reading.norm.split()) <= 4
+              and not cues_of(reading.norm) and not u.situations):
+            # a bare commune name given while another question was pending, or later, after
+            # the commune question was skipped: local help, as offered
+            res = self.directory.resolve_commune(text)
+            if res.status == "found":
+                self._set(session, "commune", res.commune.insee, "text")
+                facts.pop("out_of_area", None)
 
     def _resolve_answer(self, session: Session, text: str) -> None:
         """A bare answer to "which commune?": resolve it directly (typos, postal codes)."""
@@ -408,8 +416,8 @@ class Dialogue:
 
     def _relative(self, norm: str) -> str | None:
         """The relative the writer names ("ma sœur", "mon voisin"), as a key of `relatives`."""
-        m = _relative_pattern(tuple(self.spec.relatives)).search(norm)
-        return m.group(1) if m else None
+        m = _relative_pattern(self.spec.relatives).search(norm)
+        return (m.group(1) or m.group(2)) if m else None
 
     def _update_person(self, session: Session, u, reading: Reading) -> None:
         facts = session.facts
@@ -429,7 +437,8 @@ class Dialogue:
         if facts.get("role") == "victime" and reading.its_me:
             if facts.pop("concerned", None) and session.sources.get("age_group") != "button":
                 facts.pop("age_group", None)  # it was the relative's age
-        elif relative and facts.get("role") in ("proche", "professionnel", None):
+        elif relative and facts.get("role") in ("proche", "professionnel", None) and (
+                "concerned" not in facts or reading.not_me or reading.correction):
             facts["concerned"] = relative
         if age and (facts.get("age_group") is None or session.pending == "age_group" or reading.correction
                     or session.sources.get("age_group") == "inference"):
@@ -455,7 +464,14 @@ class Dialogue:
             return [self.ask_choice(session)]
         missing = self.missing(session)
         if missing:
-            repeat = session.pending == missing and not force_ask and session.facts == before
+            unanswered = session.pending == missing and not force_ask
+            session.repeats = session.repeats + 1 if unanswered else 0
+            if session.repeats >= 2 and missing != "situation":
+                # asked twice already: do not insist, go on without it (it can still be given later)
+                session.skipped.add(missing)
+                session.repeats = 0
+                return self.next_messages(session, before, force_ask=True)
+            repeat = unanswered and session.facts == before
             return [self.ask(session, missing, repeat=repeat)]
         if session.recommended and session.facts == before and not force_ask:
             return [{"text": self.spec.texts["after"]}]
@@ -468,7 +484,8 @@ class Dialogue:
             return None
         relative = self.spec.relatives.get(facts.get("concerned"))
         if relative:
-            return (f"{'Votre' if capital else 'votre'} {relative[0]}", relative[1])
+            name = relative[2] if len(relative) > 2 else f"Votre {relative[0]}"
+            return (name if capital else name[0].lower() + name[1:], relative[1])
         return ("La personne" if capital else "la personne", "elle")
 
     def ask(self, session: Session, fact: str, repeat: bool = False) -> dict:
@@ -610,10 +627,14 @@ class Dialogue:
 _RELATIVE_CACHE: dict = {}
 
 
-def _relative_pattern(keys: tuple[str, ...]) -> re.Pattern:
-    rx = _RELATIVE_CACHE.get(keys)
+def _relative_pattern(relatives: dict) -> re.Pattern:
+    key = tuple(relatives)
+    rx = _RELATIVE_CACHE.get(key)
     if rx is None:
-        alternatives = "|".join(sorted((re.escape(k) for k in keys), key=len, reverse=True))
-        rx = re.compile(rf"\b(?:ma|mon|notre|sa|son|une|un|la|le) ({alternatives})\b")
-        _RELATIVE_CACHE[keys] = rx
+        def alternation(keys):
+            return "|".join(sorted((re.escape(k) for k in keys), key=len, reverse=True))
+        named = [k for k, v in relatives.items() if len(v) > 2]  # "la petite": named without a possessive
+        # the writer's possessives only: in "son beau-père la touche" he is not the one concerned
+        rx = re.compile(rf"\b(?:(?:ma|mon|notre) ({alternation(relatives)})|(?:la|le) ({alternation(named)}))\b")
+        _RELATIVE_CACHE[key] = rx
     return rx
