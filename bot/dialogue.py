@@ -143,6 +143,7 @@ class Reading:
     not_me: bool = False
     its_me: bool = False
     answers: str | None = None  # the pending fact this message answers
+    not_a_place: bool = False  # the answer to "which commune?" was a sentence, not a name
 
 
 @dataclass
@@ -156,6 +157,7 @@ class TurnResult:
     before: dict = field(default_factory=dict)
     force_ask: bool = False
     asked_now: bool = False  # an alert already asks the next question (the safety question)
+    plain: bool = False  # ask again with the plain question, not "I did not understand"
 
     @property
     def messages(self) -> list[dict]:
@@ -206,7 +208,7 @@ class Dialogue:
         result = self.absorb(session, text)
         if result.asked_now:
             return result.messages
-        return result.messages + self.next_messages(session, result.before, result.force_ask)
+        return result.messages + self.next_messages(session, result.before, result.force_ask, result.plain)
 
     # -- reading one message ----------------------------------------------------------------
     def absorb(self, session: Session, text: str, understanding=None) -> TurnResult:
@@ -233,6 +235,7 @@ class Dialogue:
             if not self._answer_yes_no(session, reading):
                 result.force_ask = True  # "oui" to "which commune?": ask again, without "not found"
         self._apply(session, u, text, reading)
+        result.plain = reading.not_a_place
         level = getattr(u, "danger_level", "certain" if u.danger else None)
         if u.distress:
             session.facts["distress"] = True
@@ -391,6 +394,8 @@ class Dialogue:
             session.skipped.discard("commune")
         elif asked and reading.kind == "text":
             self._resolve_answer(session, text)
+            if not facts.get("commune") and not session.choices and len(reading.norm.split()) > 3:
+                reading.not_a_place = True  # a sentence, not a misspelt name: ask plainly again
         elif (not facts.get("commune") and reading.kind == "text" and len(reading.norm.split()) <= 4
               and not cues_of(reading.norm) and not u.situations):
             # a bare commune name given while another question was pending, or later, after
@@ -458,7 +463,7 @@ class Dialogue:
                 return fact
         return None
 
-    def next_messages(self, session: Session, before: dict, force_ask: bool = False) -> list[dict]:
+    def next_messages(self, session: Session, before: dict, force_ask: bool = False, plain: bool = False) -> list[dict]:
         """The next question, or the plan when nothing is missing."""
         if session.choices and not session.facts.get("commune"):
             return [self.ask_choice(session)]
@@ -471,7 +476,7 @@ class Dialogue:
                 session.skipped.add(missing)
                 session.repeats = 0
                 return self.next_messages(session, before, force_ask=True)
-            repeat = unanswered and session.facts == before
+            repeat = unanswered and session.facts == before and not plain
             return [self.ask(session, missing, repeat=repeat)]
         if session.recommended and session.facts == before and not force_ask:
             return [{"text": self.spec.texts["after"]}]
