@@ -49,6 +49,7 @@ log = logging.getLogger("orientation.dialogue")
 SPEC_FILE = Path(__file__).with_name("dialogue.yml")
 MAX_MESSAGE = 2000
 CONFIDENT = 0.45  # a situation scored above this is taken without asking
+EVIDENCE_DECAY = 0.6  # weight of earlier messages' situation scores while none is decided
 SHORT_ANSWER = 10  # words: a skip phrase in a longer message is part of a story, not a skip
 PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$", re.S)
 FACTS = ("danger", "situation", "commune", "role", "age_group")
@@ -229,6 +230,8 @@ class Dialogue:
         was_danger = session.facts.get("danger")
         if reading.safe is not None:  # said in words: it wins over a "non" that starts the answer
             self._set(session, "danger", not reading.safe, "answer" if session.pending == "danger" else "text")
+        elif reading.kind == "skip" and session.pending == "situation":
+            result.replies.append({"text": self.spec.texts["take_time"]})  # hesitating is not skipping
         elif reading.kind == "skip":
             self.skip(session, result)
         elif reading.kind in ("yes", "no") and reading.answers:
@@ -340,7 +343,7 @@ class Dialogue:
 
     # -- facts from free text -------------------------------------------------------------
     def _apply(self, session: Session, u, text: str, reading: Reading) -> None:
-        if reading.kind == "text" and not (reading.answers and reading.answers != "situation"):
+        if reading.kind == "text" and (reading.answers in (None, "situation") or cues_of(reading.norm)):
             self._update_situation(session, u, reading)
         self._update_place(session, u, text, reading)
         self._update_person(session, u, reading)
@@ -361,10 +364,18 @@ class Dialogue:
         current = facts.get("situation")
         asked = session.pending == "situation"
         if current is None:
+            # a story told a few words at a time ("mon mec" … "il me tape"): the scores of
+            # earlier messages count, decayed, until a situation is decided
+            scores = {c: EVIDENCE_DECAY * s for c, s in session.evidence.items()}
+            for c, s in u.situations:
+                scores[c] = scores.get(c, 0.0) + s
+            code, score = max(scores.items(), key=lambda kv: kv[1])
+            session.evidence = {c: round(min(s, 1.0), 3) for c, s in scores.items()}
             if code == "autre" and not asked and score < CONFIDENT:
                 return
             if score >= CONFIDENT or asked:
                 self._set(session, "situation", code, "answer" if asked else "text")
+                session.evidence = {}
             return
         if code == current or code == "autre":
             return  # "autre" never replaces a specific situation

@@ -36,20 +36,22 @@ class Session:
     choices: list = field(default_factory=list)  # commune candidates offered
     recommended: bool = False
     repeats: int = 0  # how many times in a row the pending question went unanswered
+    evidence: dict = field(default_factory=dict)  # situation code -> score, while none is decided
     last_seen: float = 0.0
 
     def to_dict(self) -> dict:
         """JSON-safe: only the facts the dialogue keeps, never message text."""
         return {"facts": dict(self.facts), "sources": dict(self.sources), "skipped": sorted(self.skipped),
                 "pending": self.pending,
-                "choices": list(self.choices), "recommended": self.recommended, "repeats": self.repeats}
+                "choices": list(self.choices), "recommended": self.recommended, "repeats": self.repeats,
+                "evidence": dict(self.evidence)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Session":
         return cls(facts=dict(d.get("facts") or {}), sources=dict(d.get("sources") or {}),
                    skipped=set(d.get("skipped") or ()), pending=d.get("pending"),
                    choices=list(d.get("choices") or ()), recommended=bool(d.get("recommended")),
-                   repeats=int(d.get("repeats") or 0))
+                   repeats=int(d.get("repeats") or 0), evidence=dict(d.get("evidence") or {}))
 
 
 class SessionStore:
