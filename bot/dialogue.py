@@ -53,7 +53,7 @@ EVIDENCE_DECAY = 0.6  # weight of earlier messages' situation scores while none 
 SHORT_ANSWER = 10  # words: a skip phrase in a longer message is part of a story, not a skip
 PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$", re.S)
 FACTS = ("danger", "situation", "commune", "role", "age_group")
-READING = ("skip", "yes", "no", "safe", "unsafe", "correction", "not_me", "its_me")
+READING = ("skip", "refuse", "yes", "no", "safe", "unsafe", "correction", "not_me", "its_me")
 
 
 @dataclass(frozen=True)
@@ -230,7 +230,7 @@ class Dialogue:
         was_danger = session.facts.get("danger")
         if reading.safe is not None:  # said in words: it wins over a "non" that starts the answer
             self._set(session, "danger", not reading.safe, "answer" if session.pending == "danger" else "text")
-        elif reading.kind == "skip" and session.pending == "situation":
+        elif reading.kind == "skip" and session.pending == "situation" and not self.spec.reading["refuse"].search(norm):
             result.replies.append({"text": self.spec.texts["take_time"]})  # hesitating is not skipping
         elif reading.kind == "skip":
             self.skip(session, result)
