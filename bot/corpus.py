@@ -439,6 +439,8 @@ def play(dialogue, conv: Conversation, sender: str | None = None) -> Result:
         result.recommendation = recommendation
         result.failures += _check_final(conv, recommendation, with_it, last_asked, dialogue, sender,
                                         getattr(dialogue, "directory", None))
+    except Exception as exc:  # one broken conversation must not stop the others (corpus text only)
+        result.failures.append(f"erreur pendant la conversation : {type(exc).__name__}: {exc}")
     finally:
         forget = getattr(getattr(dialogue, "store", None), "forget", None)
         if forget:

@@ -130,6 +130,16 @@ def test_no_recommendation_is_a_failure_that_names_the_last_question(dialogue, t
     assert any("aucune recommandation" in f and "commune" in f for f in result.failures), result.failures
 
 
+def test_an_error_in_the_dialogue_is_a_failure_not_a_crash(tmp_path):
+    class Broken:
+        def handle(self, sender, text):
+            raise RuntimeError("boom")
+
+    [conv] = load_corpus(write(tmp_path / "c", GOOD))
+    result = play(Broken(), conv)
+    assert result.failures == ["erreur pendant la conversation : RuntimeError: boom"]
+
+
 def test_declared_danger_is_told_from_a_condition(dialogue, tmp_path):
     from bot.corpus import DECLARED_DANGER, _fold
 
