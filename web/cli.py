@@ -359,6 +359,44 @@ def chat(settings: Settings):
             buttons = reply.get("buttons", []) or buttons
 
 
+@cli.group("dialogue")
+def dialogue_group():
+    """Évaluer la conversation sur le corpus de conversations (tests/conversations)."""
+
+
+@dialogue_group.command("evaluate")
+@click.option("-v", "--verbose", is_flag=True, help="Montrer chaque échec, avec ses raisons et les réponses du bot.")
+@click.option("--class", "only_class", help="Une seule classe (overwrite, places, answers, who, danger...).")
+@click.option("--corpus", "folder", type=click.Path(path_type=Path, file_okay=False),
+              help="Dossier des conversations (défaut : tests/conversations).")
+@click.pass_obj
+def dialogue_evaluate(settings: Settings, verbose, only_class, folder):
+    """Jouer chaque conversation du corpus dans le vrai dialogue : taux de réussite par classe.
+
+    Code de sortie 1 si une conversation échoue. Le corpus est fait de nos propres
+    conversations de test : les afficher est sans risque (jamais celles des personnes)."""
+    from bot.corpus import CLASSES, CORPUS_DIR, CorpusError, load_corpus, report, run
+    from bot.dialogue import Dialogue
+    from bot.sessions import SessionStore
+
+    from rules import Orienter
+
+    if only_class and only_class not in CLASSES:
+        _fail(f"Classe inconnue « {only_class} » : {', '.join(CLASSES)}.")
+    understander = _understander(settings)
+    directory = understander.directory
+    try:
+        conversations = load_corpus(folder or CORPUS_DIR, services=directory.snapshot.services,
+                                    vocabulary=directory.vocabulary)
+    except CorpusError as exc:
+        _fail(exc.message)
+    dialogue = Dialogue(directory, Orienter(directory, settings.rules_dir), understander, SessionStore())
+    results = run(dialogue, conversations, only_class)
+    click.echo(report(results, verbose=verbose))
+    if any(not r.passed for r in results):
+        sys.exit(1)
+
+
 # -- server -----------------------------------------------------------------------------------
 @cli.command("serve")
 @click.option("--host", envvar="HOST", default="127.0.0.1", show_default=True)
