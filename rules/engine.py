@@ -93,7 +93,8 @@ def evaluate(ruleset: RuleSet, snap: Snapshot, req: Request, *, include_pro: boo
                 through = snap.services.get(out.service) if out.service else None
                 ok = through is not None and _visible(through, req, include_pro) and through.reachable
                 text = fill(out.step)
-                if all(st.text != text for st in steps):
+                # one step per text, and per entry spoken of (the first rule's wording wins)
+                if all(st.text != text and (not out.about or st.about != out.about) for st in steps):
                     steps.append(Step(text, through.id if ok else None, out.about, rule.id, rule.priority))
                 continue
             if out.service:
