@@ -279,3 +279,12 @@ def test_api_orientation_returns_the_plan(client):
     assert danger["if_danger"] == [] and danger["contacts"][0]["why"].startswith("Vous êtes en danger maintenant")
     r = client.post("/api/orientation", json={"gender": "autre"})
     assert r.status_code == 422 and r.json()["field"] == "gender"
+
+
+def test_staff_see_every_unreachable_entry_in_the_verification_queue(directory):
+    from directory.signals import campaign
+
+    unreachable = {s.id for s in directory.snapshot.services.values() if s.status == "active" and not s.reachable}
+    assert {"telephone-grave-danger", "ordonnance-de-protection", "france-victimes-02"} <= unreachable
+    listed = {i.service.id for i in campaign(directory).items if not i.reachable}
+    assert listed == unreachable
