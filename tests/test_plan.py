@@ -95,15 +95,16 @@ def test_every_situation_arrondissement_profile_gives_a_short_reachable_plan(dir
     profiles = [(), ("sourd",), ("handicap",)]
     ages = [None, "mineur", "senior"]
     genders = [None, "femme", "homme"]
-    needs = [(), tuple(v.needs)]
+    flags = [(False, False), (True, False), (False, True)]  # (danger, distress)
+    asked = [(None, ()), (None, tuple(v.needs)), ("proche", ())]  # (role, needs)
     count = 0
-    for situation, commune, profile, age, gender, danger, need in itertools.product(
-            situations, communes, profiles, ages, genders, (False, True), needs):
-        req = build_request(v, situation=situation, commune=commune, profile=profile, age_group=age,
-                            gender=gender, danger=danger, needs=need)
+    for situation, commune, profile, age, gender, (danger, distress), (role, need) in itertools.product(
+            situations, communes, profiles, ages, genders, flags, asked):
+        req = build_request(v, situation=situation, commune=commune, profile=profile, age_group=age, gender=gender,
+                            danger=danger, distress=distress, role=role, needs=need)
         _check_plan(directory, orienter, req, spec)
         count += 1
-    assert count == len(situations) * 6 * 3 * 3 * 3 * 2 * 2
+    assert count == len(situations) * 6 * 3 * 3 * 3 * 3 * 3
 
 
 def test_median_plan_is_short(directory, orienter):
