@@ -232,6 +232,10 @@ class _Checker:
             self.add("unknown_show", node, f"« show » vaut {' ou '.join(SHOW_VALUES)}", "show", suggest(show, SHOW_VALUES))
             show = "contacts"
         cond = self.condition(node.get("when"))
+        if show == "if_danger" and cond.danger is not False:
+            # "En cas de danger" is shown only when the person is not in danger
+            self.add("invalid_show", node, "« show: if_danger » vaut seulement sans danger : ajoutez « danger: false » dans « when »",
+                     "show")
         then = node.get("then")
         if not isinstance(then, list) or not then:
             self.add("missing_field", node, "« then » doit lister au moins un contact", "then")

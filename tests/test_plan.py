@@ -256,6 +256,23 @@ rules:
     assert [p for p in err.value.problems if p.code == code and p.file == "zz-test.rules.yml" and p.line]
 
 
+def test_if_danger_rule_must_say_no_danger(directory, tmp_path):
+    d = _rules_dir(tmp_path, """\
+rules:
+  - id: test-show
+    show: if_danger
+    when:
+      situation: [violences_conjugales]
+    then:
+      - service: police-secours-17
+        why: "En cas de danger, appelez."
+""")
+    with pytest.raises(RulesError) as err:
+        load_rules(directory.snapshot, directory.vocabulary, d)
+    [p] = [p for p in err.value.problems if p.code == "invalid_show"]
+    assert (p.file, p.line) == ("zz-test.rules.yml", 3)
+
+
 def test_plan_layout_file_is_checked(directory, tmp_path):
     bad = (RULES_DIR / "plan.yml").read_text(encoding="utf-8").replace("acces_droit: juridique", "acces_droit: juridqiue")
     (tmp_path / "plan.yml").write_text(bad, encoding="utf-8")
