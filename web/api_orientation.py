@@ -27,7 +27,7 @@ class OrientationIn(BaseModel):
     age_group: str | None = Field(None, max_length=32)
     profile: list[str] = Field(default_factory=list, max_length=10)
     # optional (contracts.md, issue 11): of the person concerned; a man never gets a service for women only
-    gender: str | None = Field(None, max_length=16)
+    gender: str | None = Field(None, max_length=16, description="femme ou homme (la personne concernée)")
 
 
 @router.post("/orientation", summary="Contacts à proposer pour une situation et une commune")
