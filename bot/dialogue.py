@@ -30,13 +30,14 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
 
 from directory import Directory
 from rules import Orienter, Request
+from rules.plan import contact_line, plan_text
 
 from .normalize import normalize
 from .sessions import Session, SessionStore
@@ -48,6 +49,7 @@ __all__ = ["Dialogue", "DialogueSpec", "TurnResult", "MAX_MESSAGE", "PAYLOAD", "
 log = logging.getLogger("orientation.dialogue")
 SPEC_FILE = Path(__file__).with_name("dialogue.yml")
 MAX_MESSAGE = 2000
+MAX_STEPS = 6  # "Ce que vous pouvez faire": short
 CONFIDENT = 0.45  # a situation scored above this is taken without asking
 EVIDENCE_DECAY = 0.6  # weight of earlier messages' situation scores while none is decided
 SHORT_ANSWER = 10  # words: a skip phrase in a longer message is part of a story, not a skip
@@ -100,33 +102,6 @@ def load_spec(path: Path = SPEC_FILE, situations=None) -> DialogueSpec:
         relatives={k: tuple(v) for k, v in raw.get("relatives", {}).items()},
         texts=raw["texts"], next_steps=raw["next_steps"], help=frozenset(raw["help_phrases"]),
     )
-
-
-def _hours_note(contact: dict) -> str:
-    if contact.get("closed"):
-        return " (fermé temporairement)"
-    if contact.get("hours") == "24/7":
-        return " (jour et nuit)"
-    if contact.get("open_now") is True:
-        return " (ouvert maintenant)"
-    if contact.get("open_now") is False:
-        return " (fermé en ce moment)"
-    return ""
-
-
-def contact_line(c: dict) -> str:
-    reach = []
-    if c.get("phone_display") and c.get("phone"):
-        reach.append(c["phone_display"])
-    if c.get("sms"):
-        reach.append(f"SMS {c['sms']}")
-    if not reach and c.get("url"):
-        reach.append(c["url"])
-    if not reach and c.get("email"):
-        reach.append(c["email"])
-    how = f" : {' ou '.join(reach)}" if reach else ""
-    # bullets, not numbers: the only digits in a reply are the directory's phone numbers
-    return f"• {c['name']}{how}{_hours_note(c)}. {c['why']}"
 
 
 def contacts_text(intro: str, contacts: list[dict]) -> str:
@@ -530,9 +505,7 @@ class Dialogue:
 
     def if_danger_message(self, session: Session) -> dict:
         """17, 112, SMS 114 under the safety question, without saying the person is in danger."""
-        contacts = self.flag_contacts("danger", session.facts.get("profile", ()))
-        for c in contacts:
-            c["why"] = ""
+        contacts = self.orienter.orient(self.request(session, danger=False, commune=None)).if_danger
         return {"text": contacts_text(self.spec.texts["if_danger"], contacts),
                 "custom": {"contacts": contacts, "if_danger": True}}
 
@@ -551,9 +524,7 @@ class Dialogue:
         kwargs = dict(situation=f.get("situation"), commune=f.get("commune"), danger=f.get("danger") is True,
                       distress=bool(f.get("distress")), role=f.get("role"), age_group=f.get("age_group"),
                       profile=frozenset(f.get("profile", ())), needs=frozenset(f.get("needs", ())))
-        if f.get("gender") and "gender" in Request.__dataclass_fields__:
-            kwargs["gender"] = f["gender"]
-        return Request(**kwargs)
+        return Request(**kwargs, gender=f.get("gender"))
 
     def recommend(self, session: Session) -> list[dict]:
         """The plan: first contacts, the others by need, the steps, and "en cas de danger"."""
@@ -567,14 +538,15 @@ class Dialogue:
             messages.append({"text": self.spec.facts["commune"]["out_of_area"]})
         intro = t["recommendation"] if facts.get("commune") else t["recommendation_national"]
         steps = self.steps(session, result)
-        groups = getattr(result, "groups", None)
-        if_danger = list(getattr(result, "if_danger", []) or [])
-        custom = {"contacts": result.contacts, "rules": list(result.orientation.rules), "next_steps": steps,
-                  "steps": steps, "plan": True}
-        if groups is not None:
-            custom["groups"] = groups
-            custom["if_danger"] = if_danger
-        messages.append({"text": self.plan_text(intro, result.contacts, groups, steps, if_danger), "custom": custom})
+        result = replace(result, steps=[{"text": text, "service": None} for text in steps[:1]]
+                         + [st for st in result.steps if st["text"] not in steps[:1]]
+                         + [{"text": text, "service": None} for text in steps[1:]])
+        result = replace(result, steps=result.steps[:MAX_STEPS])
+        step_texts = [st["text"] for st in result.steps]
+        custom = {"contacts": result.contacts, "groups": result.groups, "steps": step_texts,
+                  "step_contacts": [st.get("contact") for st in result.steps], "next_steps": step_texts,
+                  "if_danger": result.if_danger, "rules": list(result.orientation.rules), "plan": True}
+        messages.append({"text": plan_text(result, intro), "custom": custom})
         tail = []
         if facts.get("role") == "professionnel":
             tail.append(t["pro_search"])
@@ -584,29 +556,8 @@ class Dialogue:
         messages.append({"text": " ".join(tail)})
         return messages
 
-    def plan_text(self, intro: str, contacts: list[dict], groups, steps: list[str], if_danger: list[dict]) -> str:
-        """The plan as plain text (terminal chat, Rasa), in the same order as the page."""
-        t = self.spec.texts
-        lines = [intro]
-        if groups is None:
-            lines += [contact_line(c) for c in contacts]
-        else:
-            titles = {g["code"]: g["title"] for g in groups}
-            current = None
-            for c in contacts:
-                group = c.get("group", "more")
-                if group != current:
-                    current = group
-                    lines.append(t["first"] if group == "first" else f"{titles.get(group, group)} :")
-                lines.append(contact_line(c))
-        if steps:
-            lines.append(t["steps"])
-            lines += [f"- {s}" for s in steps]
-        if if_danger:
-            lines.append(contacts_text(t["if_danger"], if_danger))
-        return "\n".join(lines)
-
     def steps(self, session: Session, result=None) -> list[str]:
+        """The dialogue's own advice: the role's first (e.g. "Vous n'y êtes pour rien"), then the situation's."""
         ns = self.spec.next_steps
         facts = session.facts
         role = facts.get("role") or "victime"
@@ -614,10 +565,6 @@ class Dialogue:
         situation = facts.get("situation")
         if situation and role != "professionnel":
             out += ns.get(situation, [])
-        for step in getattr(result, "steps", None) or ():
-            text = step["text"] if isinstance(step, dict) else str(step)
-            if text not in out:
-                out.append(text)
         return out
 
     def flag_contacts(self, flag: str, profile=()) -> list[dict]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from directory import Snapshot
 
 from .loader import RuleSet
-from .model import Condition, Orientation, Output, Recommendation, Request, Rule
+from .model import Condition, Orientation, Output, Recommendation, Request, Rule, Step
 
 __all__ = ["evaluate", "matches", "DEFAULT_ROLE", "DEFAULT_AGE"]
 
@@ -60,30 +60,59 @@ def _select(out: Output, req: Request, snap: Snapshot, territories: frozenset[st
     return sorted(found.items(), key=lambda kv: (kv[1].rank, kv[0]))
 
 
+def _visible(s, req: Request, include_pro: bool) -> bool:
+    """Active, public (or asked by a professional), and open to the person's gender."""
+    if s is None or s.status != "active" or (s.visibility != "public" and not include_pro):
+        return False
+    # a service lists genders only when it is reserved to some (women victims only)
+    return not (req.gender and s.genders and req.gender not in s.genders)
+
+
 def evaluate(ruleset: RuleSet, snap: Snapshot, req: Request, *, include_pro: bool = False) -> Orientation:
     territories = frozenset(snap.commune_territories.get(req.commune, ())) if req.commune else frozenset()
     commune = snap.communes.by_insee.get(req.commune) if req.commune else None
-    seen: set[str] = set()
-    recs: list[Recommendation] = []
+    seen: dict[str, set[str]] = {"contacts": set(), "if_danger": set()}
+    recs: dict[str, list[Recommendation]] = {"contacts": [], "if_danger": []}
+    steps: list[Step] = []
     fired: list[str] = []
+
+    def fill(text: str, scope=None) -> str:
+        return text.replace("{territory}", scope.name if scope else "").replace(
+            "{commune}", commune.name if commune else "votre commune")
+
     for rule in ruleset.rules:
         if not matches(rule.when, req, territories):
             continue
         fired.append(rule.id)
         for out in rule.outputs:
+            if out.step is not None:
+                about = snap.services.get(out.about) if out.about else None
+                if out.about and (not _visible(about, req, include_pro)
+                                  or (req.commune and snap.covers(about, req.commune) is None)):
+                    continue  # the measure is gone, not for this person, or not offered here
+                through = snap.services.get(out.service) if out.service else None
+                ok = through is not None and _visible(through, req, include_pro) and through.reachable
+                text = fill(out.step)
+                # one step per text, and per entry spoken of (the first rule's wording wins)
+                if all(st.text != text and (not out.about or st.about != out.about) for st in steps):
+                    steps.append(Step(text, through.id if ok else None, out.about, rule.id, rule.priority))
+                continue
             if out.service:
                 picks = [(out.service, None)]
             else:
                 picks = _select(out, req, snap, territories)
             for sid, scope in picks:
                 s = snap.services.get(sid)
-                if s is None or sid in seen or s.status != "active" or (s.visibility != "public" and not include_pro):
+                # a contact nobody can reach (no phone, SMS, site, e-mail, or address with hours) is never shown
+                if sid in seen[rule.show] or not _visible(s, req, include_pro) or not s.reachable:
                     continue
                 if s.ages and (req.age_group or DEFAULT_AGE) not in s.ages and out.service is None:
                     continue
-                seen.add(sid)
-                why = out.why.replace("{territory}", scope.name if scope else "").replace(
-                    "{commune}", commune.name if commune else "votre commune")
-                recs.append(Recommendation(sid, why, rule.id, rule.priority))
-    ordered = tuple(sorted(recs, key=lambda r: r.priority))  # stable: rule and item order kept within a priority
-    return Orientation(ordered, tuple(fired), req.commune, tuple(sorted(territories)))
+                seen[rule.show].add(sid)
+                recs[rule.show].append(Recommendation(sid, fill(out.why, scope), rule.id, rule.priority, rule.show))
+    by_priority = lambda r: r.priority  # noqa: E731 - stable: rule and item order kept within a priority
+    ordered = tuple(sorted(recs["contacts"], key=by_priority))
+    # 17, 112, 114 once under the plan, unless already a contact of the plan itself
+    if_danger = tuple(r for r in sorted(recs["if_danger"], key=by_priority) if r.service_id not in seen["contacts"])
+    return Orientation(ordered, tuple(fired), req.commune, tuple(sorted(territories)), if_danger,
+                       tuple(sorted(steps, key=by_priority)))

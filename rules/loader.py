@@ -15,10 +15,11 @@ from .model import Condition, Output, Rule
 __all__ = ["RULES_DIR", "RuleSet", "load_rules"]
 
 RULES_DIR = Path(__file__).resolve().parent
-RULE_KEYS = ("id", "description", "priority", "when", "then")
+RULE_KEYS = ("id", "description", "priority", "show", "when", "then")
+SHOW_VALUES = ("contacts", "if_danger")
 WHEN_KEYS = ("situation", "situation_known", "danger", "distress", "role", "age_group", "profile", "needs",
              "territory", "commune_known")
-ITEM_KEYS = ("service", "select", "why")
+ITEM_KEYS = ("service", "select", "why", "step", "about")
 SELECT_KEYS = ("category", "serving_situation", "local_only")
 PLACEHOLDERS = re.compile(r"\{(\w*)\}")
 _CODES = {"situation": "unknown_situation", "role": "unknown_role", "age_group": "unknown_age_group",
@@ -31,6 +32,9 @@ ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 class RuleSet:
     rules: tuple[Rule, ...]  # sorted by priority, then file order
     files: tuple[str, ...]
+    # Problems that do not stop the rules from working but that a person would feel (a contact
+    # that cannot be reached is never shown): `orientation rules check` lists them, exit status 1.
+    warnings: tuple[RuleProblem, ...] = ()
 
     def by_id(self, rule_id: str) -> Rule:
         return next(r for r in self.rules if r.id == rule_id)
@@ -41,11 +45,61 @@ class _Checker:
         self.v = vocabulary
         self.snap = snapshot
         self.problems: list[RuleProblem] = []
+        self.warnings: list[RuleProblem] = []
         self.file = ""
         self.current: str | None = None
 
     def add(self, code, node, message, key=None, suggestion=None):
         self.problems.append(RuleProblem(code, self.file, line_of(node, key), message, self.current, suggestion))
+
+    def warn(self, code, node, message, key=None, suggestion=None):
+        self.warnings.append(RuleProblem(code, self.file, line_of(node, key), message, self.current, suggestion))
+
+    def known_service(self, item, key) -> str | None:
+        sid = item.get(key)
+        if not isinstance(sid, str) or sid not in self.snap.services:
+            self.add("unknown_service", item, f"service « {sid} » absent de l'annuaire", key,
+                     suggest(sid, self.snap.services))
+            return None
+        return sid
+
+    def text(self, item, key, what) -> str:
+        text = item.get(key)
+        if not isinstance(text, str) or not text.strip():
+            self.add("missing_field", item, f"« {key} » ({what}) est obligatoire", key)
+            return ""
+        if re.search(r"\d", text):
+            # every number a person reads comes from the directory, next to this text
+            self.add(f"number_in_{key}", item, f"« {key} » ne doit pas contenir de chiffres : le numéro vient de l'annuaire", key)
+        for name in PLACEHOLDERS.findall(text):
+            if name not in ("territory", "commune"):
+                self.add("unknown_placeholder", item, f"« {{{name}}} » inconnu dans {key} (possibles : {{territory}}, {{commune}})", key)
+        return text.strip()
+
+    def step(self, item) -> Output | None:
+        """A step: `step` (the text), optional `service` (the reachable service through which one
+        asks for it) and `about` (the directory entry it speaks of, usually not reachable itself)."""
+        for key in ("why", "select"):
+            if key in item:
+                self.add("invalid_output", item, f"une étape (step) n'a pas de « {key} » : son texte est dans « step »", key)
+        text = self.text(item, "step", "le texte de l'étape")
+        if "{territory}" in text:
+            self.add("unknown_placeholder", item, "{territory} n'a de sens que dans une sélection locale (select)", "step")
+        through = about = None
+        if "service" in item:
+            through = self.known_service(item, "service")
+            if through and not self.snap.services[through].reachable:
+                self.warn("unreachable_contact", item,
+                          f"l'étape passe par « {through} », qui n'a aucun moyen de contact (téléphone, SMS, site ou "
+                          f"formulaire, e-mail, adresse avec horaires) : indiquez un service joignable, ou aucun",
+                          "service", self._reachable_like(through))
+        if "about" in item:
+            about = self.known_service(item, "about")
+        return Output(why=text, service=through, step=text, about=about)
+
+    def _reachable_like(self, sid: str) -> str | None:
+        reachable = [s.id for s in self.snap.services.values() if s.reachable]
+        return suggest(sid, reachable)
 
     def keys(self, node: dict, allowed, what: str) -> None:
         for key in node:
@@ -107,16 +161,11 @@ class _Checker:
             self.add("wrong_type", item, "chaque contact de « then » doit être un objet avec service ou select, et why")
             return None
         self.keys(item, ITEM_KEYS, "un contact de « then »")
-        why = item.get("why")
-        if not isinstance(why, str) or not why.strip():
-            self.add("missing_field", item, "« why » (la raison montrée à la personne) est obligatoire", "why")
-            why = ""
-        if re.search(r"\d", why):
-            # every number a person reads comes from the directory, next to this reason
-            self.add("number_in_why", item, "« why » ne doit pas contenir de chiffres : le numéro vient de l'annuaire", "why")
-        for name in PLACEHOLDERS.findall(why):
-            if name not in ("territory", "commune"):
-                self.add("unknown_placeholder", item, f"« {{{name}}} » inconnu dans why (possibles : {{territory}}, {{commune}})", "why")
+        if "step" in item:
+            return self.step(item)
+        if "about" in item:
+            self.add("invalid_output", item, "« about » ne sert qu'avec une étape (step)", "about")
+        why = self.text(item, "why", "la raison montrée à la personne")
         if ("service" in item) == ("select" in item):
             self.add("invalid_output", item, "indiquez soit « service » (un identifiant), soit « select » (une sélection locale)")
             return None
@@ -127,7 +176,14 @@ class _Checker:
                 return None
             if "{territory}" in why:
                 self.add("unknown_placeholder", item, "{territory} n'a de sens que dans une sélection locale (select)", "why")
-            return Output(why=why.strip(), service=sid)
+            if not self.snap.services[sid].reachable:
+                self.warn("unreachable_contact", item,
+                          f"« {sid} » n'a aucun moyen de contact (téléphone, SMS, site ou formulaire, e-mail, adresse "
+                          f"avec horaires) : il ne sera jamais montré comme contact. Écrivez plutôt une étape "
+                          f"(« step: » avec « about: {sid} » et, si une source le dit, « service: » le service "
+                          f"joignable par lequel on le demande), ou complétez la fiche dans l'annuaire",
+                          "service")
+            return Output(why=why, service=sid)
         sel = item["select"]
         if not isinstance(sel, dict):
             self.add("wrong_type", item, "« select » doit être un objet (category, serving_situation, local_only)", "select")
@@ -136,7 +192,7 @@ class _Checker:
         categories = self.values(sel, "category", self.v.categories, "catégorie")
         serving = self.boolean(sel, "serving_situation") or False
         local_only = self.boolean(sel, "local_only")
-        out = Output(why=why.strip(), category=categories, serving_situation=serving,
+        out = Output(why=why, category=categories, serving_situation=serving,
                      local_only=True if local_only is None else local_only)
         if not self._can_select(out, cond):
             self.add("never_fires", item, "cette sélection ne trouve aucun service de l'annuaire, dans aucune commune", "select")
@@ -171,7 +227,15 @@ class _Checker:
         if not isinstance(priority, int) or isinstance(priority, bool):
             self.add("wrong_type", node, "« priority » doit être un nombre entier (0 = en premier)", "priority")
             priority = 50
+        show = node.get("show", "contacts")
+        if show not in SHOW_VALUES:
+            self.add("unknown_show", node, f"« show » vaut {' ou '.join(SHOW_VALUES)}", "show", suggest(show, SHOW_VALUES))
+            show = "contacts"
         cond = self.condition(node.get("when"))
+        if show == "if_danger" and cond.danger is not False:
+            # "En cas de danger" is shown only when the person is not in danger
+            self.add("invalid_show", node, "« show: if_danger » vaut seulement sans danger : ajoutez « danger: false » dans « when »",
+                     "show")
         then = node.get("then")
         if not isinstance(then, list) or not then:
             self.add("missing_field", node, "« then » doit lister au moins un contact", "then")
@@ -179,7 +243,7 @@ class _Checker:
         outputs = tuple(o for o in (self.output(item, cond) for item in then) if o)
         desc = node.get("description")
         return Rule(id=str(rid), file=self.file, line=line_of(node) or 0, priority=priority, when=cond,
-                    outputs=outputs, description=desc, order=order)
+                    outputs=outputs, description=desc, order=order, show=show)
 
 
 def load_rules(snapshot: Snapshot, vocabulary: Vocabulary, rules_dir: Path = RULES_DIR) -> RuleSet:
@@ -213,4 +277,4 @@ def load_rules(snapshot: Snapshot, vocabulary: Vocabulary, rules_dir: Path = RUL
     if checker.problems:
         raise RulesError(checker.problems)
     ordered = tuple(sorted(rules, key=lambda r: (r.priority, r.order)))
-    return RuleSet(ordered, tuple(p.name for p in files))
+    return RuleSet(ordered, tuple(p.name for p in files), tuple(checker.warnings))

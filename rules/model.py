@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Condition", "Output", "Rule", "Request", "Recommendation", "Orientation"]
+__all__ = ["Condition", "Output", "Rule", "Request", "Recommendation", "Step", "Orientation"]
 
 
 @dataclass(frozen=True)
@@ -22,10 +22,18 @@ class Condition:
 
 @dataclass(frozen=True)
 class Output:
-    """One contact to propose: a named service, or a selection of local services."""
+    """One contact to propose (a named service, or a selection of local services), or one step.
+
+    A step (`step` set) is something the person can do that is not a contact of its own: a
+    measure (téléphone grave danger, ordonnance de protection) or a unit reached through others.
+    `service` is then the reachable service through which one asks for it, if a source says
+    which; `about` the directory entry the step speaks of (the step is shown only while that
+    entry is active, visible and covers the person's commune)."""
 
     why: str
     service: str | None = None
+    step: str | None = None
+    about: str | None = None
     category: frozenset[str] | None = None  # select: services of these categories...
     serving_situation: bool = False  # ...that serve the person's situation...
     local_only: bool = True  # ...and cover the person's commune below the national level
@@ -41,6 +49,7 @@ class Rule:
     outputs: tuple[Output, ...]
     description: str | None = None
     order: int = 0
+    show: str = "contacts"  # "contacts", or "if_danger": shown once under the plan, "En cas de danger"
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,7 @@ class Request:
     age_group: str | None = None
     profile: frozenset[str] = field(default_factory=frozenset)
     needs: frozenset[str] = field(default_factory=frozenset)
+    gender: str | None = None  # of the person concerned: "homme" never gets a service for women only
 
 
 @dataclass(frozen=True)
@@ -61,11 +71,26 @@ class Recommendation:
     why: str
     rule: str
     priority: int
+    show: str = "contacts"  # or "if_danger"
+
+
+@dataclass(frozen=True)
+class Step:
+    """Something the person can do: a short French text (no digits), and the reachable
+    service through which to do it, if any."""
+
+    text: str
+    service: str | None
+    about: str | None
+    rule: str
+    priority: int
 
 
 @dataclass(frozen=True)
 class Orientation:
-    recommendations: tuple[Recommendation, ...]
+    recommendations: tuple[Recommendation, ...]  # the contacts, in the rules' order
     rules: tuple[str, ...]
     commune: str | None
     territories: tuple[str, ...]
+    if_danger: tuple[Recommendation, ...] = ()  # "En cas de danger", only when danger is false
+    steps: tuple[Step, ...] = ()

@@ -1,7 +1,7 @@
 """The rules bound to a directory: what the web, the bot and the CLI call."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -11,6 +11,7 @@ from .engine import evaluate
 from .errors import RulesError
 from .loader import RULES_DIR, RuleSet, load_rules
 from .model import Orientation, Request
+from .plan import PLAN_FILE, PlanSpec, build_plan, load_plan_spec
 
 __all__ = ["Orienter", "RequestError", "OrientationResult", "build_request"]
 
@@ -25,18 +26,27 @@ class RequestError(Exception):
 
 @dataclass(frozen=True)
 class OrientationResult:
+    """The answer: the contacts (rules' order, each with its plan `group`), the groups shown,
+    the steps, and the emergency contacts shown once under the plan when there is no danger."""
+
     orientation: Orientation
     contacts: list[dict]
     commune: dict | None
     territories: list[dict]
+    groups: list[dict] = field(default_factory=list)
+    steps: list[dict] = field(default_factory=list)
+    if_danger: list[dict] = field(default_factory=list)
+    spec: PlanSpec | None = None  # the layout, for plan_text()
 
     def as_dict(self) -> dict:
+        # groups, steps, if_danger and each contact's group are optional additions (contracts.md)
         return {"contacts": self.contacts, "commune": self.commune, "territories": self.territories,
-                "rules": list(self.orientation.rules)}
+                "rules": list(self.orientation.rules), "groups": self.groups, "steps": self.steps,
+                "if_danger": self.if_danger}
 
 
 def build_request(vocabulary, *, situation=None, commune=None, danger=False, distress=False, role=None,
-                  age_group=None, profile=(), needs=()) -> Request:
+                  age_group=None, profile=(), needs=(), gender=None) -> Request:
     """Check codes against the vocabulary and build a Request (commune: INSEE code)."""
     def one(field, value, allowed):
         if value is not None and value not in allowed:
@@ -57,6 +67,7 @@ def build_request(vocabulary, *, situation=None, commune=None, danger=False, dis
         age_group=one("age_group", age_group, vocabulary.age_groups),
         profile=many("profile", profile, vocabulary.profiles),
         needs=many("needs", needs, vocabulary.needs),
+        gender=one("gender", gender, vocabulary.genders),
     )
 
 
@@ -68,6 +79,8 @@ class Orienter:
         self.rules_dir = Path(rules_dir)
         self._ruleset: RuleSet | None = None
         self._snapshot: Snapshot | None = None
+        plan_file = self.rules_dir / "plan.yml"
+        self.plan_spec = load_plan_spec(directory.vocabulary, plan_file if plan_file.exists() else PLAN_FILE)
         self.ruleset  # fail now, with every problem listed, if the rules are invalid
 
     @property
@@ -83,17 +96,23 @@ class Orienter:
         return evaluate(ruleset, self._snapshot, request, include_pro=include_pro)
 
     def orient(self, request: Request, *, include_pro: bool = False, now: datetime | None = None) -> OrientationResult:
-        o = self.evaluate(request, include_pro=include_pro)
+        ruleset = self.ruleset
         snap = self._snapshot
-        contacts = [self.directory.contact(snap.services[r.service_id], r.why, now) for r in o.recommendations]
+        o = evaluate(ruleset, snap, request, include_pro=include_pro)
+        plan = build_plan(self.plan_spec, ruleset, snap, request, o,
+                          lambda service, why: self.directory.contact(service, why, now))
         commune = snap.communes.by_insee.get(request.commune) if request.commune else None
         territories = [t.as_dict() for t in snap.territories_of(request.commune)
                        if t.kind not in ("national", "commune")] if request.commune else []
-        return OrientationResult(o, contacts, commune.as_dict() if commune else None, territories)
+        return OrientationResult(o, plan.contacts, commune.as_dict() if commune else None, territories,
+                                 plan.groups, plan.steps, plan.if_danger, self.plan_spec)
 
 
 def check(directory: Directory, rules_dir: Path = RULES_DIR) -> RuleSet:
-    """Load and validate; raise RulesError with every problem."""
+    """Load and validate (rules and plan layout); raise RulesError with every problem.
+    The returned RuleSet's `warnings` list what does not stop the rules but a person would feel."""
+    plan_file = Path(rules_dir) / "plan.yml"
+    load_plan_spec(directory.vocabulary, plan_file if plan_file.exists() else PLAN_FILE)
     return load_rules(directory.snapshot, directory.vocabulary, rules_dir)
 
 

@@ -13,8 +13,9 @@ from .model import Request
 
 __all__ = ["Scenario", "load_scenarios", "run_scenario"]
 
-GIVEN_KEYS = ("situation", "commune", "danger", "distress", "role", "age_group", "profile", "needs")
-EXPECT_KEYS = ("first", "first_any", "includes", "excludes", "before", "rules", "count_max")
+GIVEN_KEYS = ("situation", "commune", "danger", "distress", "role", "age_group", "profile", "needs", "gender")
+EXPECT_KEYS = ("first", "first_any", "includes", "excludes", "before", "rules", "count_max", "steps", "if_danger",
+               "if_danger_excludes")
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ def run_scenario(orienter, scenario: Scenario) -> list[str]:
     g = scenario.given
     req = Request(situation=g.get("situation"), commune=g.get("commune"), danger=bool(g.get("danger")),
                   distress=bool(g.get("distress")), role=g.get("role"), age_group=g.get("age_group"),
-                  profile=frozenset(g.get("profile", [])), needs=frozenset(g.get("needs", [])))
+                  profile=frozenset(g.get("profile", [])), needs=frozenset(g.get("needs", [])),
+                  gender=g.get("gender"))
     o = evaluate(orienter.ruleset, orienter.directory.snapshot, req)
     ids = [r.service_id for r in o.recommendations]
     e, failures = scenario.expect, []
@@ -71,6 +73,18 @@ def run_scenario(orienter, scenario: Scenario) -> list[str]:
     for rid in e.get("rules", []):
         if rid not in o.rules:
             failures.append(f"la règle {rid} aurait dû s'appliquer")
+    # steps: the entry a step speaks of (`about`) or the service through which one does it
+    step_ids = {x for st in o.steps for x in (st.about, st.service) if x}
+    for sid in e.get("steps", []):
+        if sid not in step_ids:
+            failures.append(f"étape sur {sid} attendue, absente")
+    danger_ids = [r.service_id for r in o.if_danger]
+    for sid in e.get("if_danger", []):
+        if sid not in danger_ids:
+            failures.append(f"{sid} attendu sous « En cas de danger », absent")
+    for sid in e.get("if_danger_excludes", []):
+        if sid in danger_ids:
+            failures.append(f"{sid} ne devrait pas être sous « En cas de danger »")
     if "count_max" in e and len(ids) > e["count_max"]:
         failures.append(f"{len(ids)} contacts, au plus {e['count_max']} attendus")
     return failures

@@ -81,6 +81,7 @@ def test_orient(run):
     phones = [c["phone"] for c in json.loads(r.output)["contacts"]]
     assert "3919" in phones and "0323793014" in phones
     r = run("orient", "--danger")
-    assert r.exit_code == 0 and r.output.splitlines()[0].startswith(" 1. Police secours")
+    lines = r.output.splitlines()
+    assert r.exit_code == 0 and lines[0] == "À contacter d'abord :" and lines[1].startswith("• Police secours")
     r = run("orient", "--situation", "nope")
     assert r.exit_code == 1 and "situation" in r.output

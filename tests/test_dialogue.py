@@ -36,10 +36,10 @@ SITUATION_PATHS = {
     "violences_intrafamiliales": (["mon fils de 30 ans me frappe", "oui", "Hirson", "à moi"], ["violences-femmes-info-3919", "reseau-thierache"]),
     "enfant_en_danger": (["le voisin frappe ses enfants tous les soirs", "oui", "/informer{\"role\": \"proche\"}", "Laon"], ["allo-enfance-en-danger-119", "utas-laon"]),
     "maltraitance_vulnerable": (["ma grand-mère se fait voler par son aide à domicile", "/informer{\"role\": \"proche\"}", "Guise"], ["maltraitance-3977", "utas-guise"]),
-    "harcelement": (["au collège ils se moquent de moi tous les jours sur snap", "oui", "Vervins"], ["harcelement-3018", "france-victimes-02"]),
-    "escroquerie": (["un faux conseiller bancaire m'a fait valider des paiements", "Laon"], ["info-escroqueries", "france-victimes-02"]),
+    "harcelement": (["au collège ils se moquent de moi tous les jours sur snap", "oui", "Vervins"], ["harcelement-3018", "france-victimes-116006"]),
+    "escroquerie": (["un faux conseiller bancaire m'a fait valider des paiements", "Laon"], ["info-escroqueries", "france-victimes-116006"]),
     "cambriolage_vol": (["on m'a cambriolé cette nuit", "non, ils sont partis", "Saint-Quentin"], ["france-victimes-116006", "operation-tranquillite-vacances"]),
-    "agression": (["un inconnu m'a frappé à la sortie du bar", "oui", "Château-Thierry"], ["france-victimes-116006", "france-victimes-02"]),
+    "agression": (["un inconnu m'a frappé à la sortie du bar", "oui", "Château-Thierry"], ["france-victimes-116006"]),
     "radicalisation": (["mon fils tient des propos extrémistes et veut partir faire le djihad"], ["radicalisation-cnapr"]),
     "autre": (["/informer{\"situation\": \"autre\"}", "Soissons"], ["france-victimes-116006"]),
 }

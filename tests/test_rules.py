@@ -52,9 +52,12 @@ def test_no_duplicates_and_reasons_everywhere(orienter, directory):
 
 def test_pro_services_only_when_asked(orienter):
     req = Request(situation="enfant_en_danger", commune="02722", age_group="mineur")
-    public = [r.service_id for r in orienter.evaluate(req).recommendations]
-    pro = [r.service_id for r in orienter.evaluate(req, include_pro=True).recommendations]
-    assert "uaped-ch-soissons" not in public and "uaped-ch-soissons" in pro
+    public = orienter.evaluate(req)
+    pro = orienter.evaluate(req, include_pro=True)
+    # reached only on the prosecutor's requisition: a step for professionals, never a contact
+    assert "uaped-ch-soissons" not in {st.about for st in public.steps}
+    assert "uaped-ch-soissons" in {st.about for st in pro.steps}
+    assert "uaped-ch-soissons" not in [r.service_id for r in pro.recommendations]
 
 
 def write_rules(tmp_path, extra: str, keep=True):

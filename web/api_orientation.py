@@ -26,6 +26,8 @@ class OrientationIn(BaseModel):
     role: str | None = Field(None, max_length=32)
     age_group: str | None = Field(None, max_length=32)
     profile: list[str] = Field(default_factory=list, max_length=10)
+    # optional (contracts.md, issue 11): of the person concerned; a man never gets a service for women only
+    gender: str | None = Field(None, max_length=16, description="femme ou homme (la personne concernée)")
 
 
 @router.post("/orientation", summary="Contacts à proposer pour une situation et une commune")
@@ -35,7 +37,8 @@ async def orientation(request: Request, body: OrientationIn):
     try:
         req = build_request(app.state.directory.vocabulary, situation=body.situation,
                             commune=commune.insee if commune else None, danger=body.danger, distress=body.distress,
-                            role=body.role, age_group=body.age_group, profile=body.profile, needs=body.needs)
+                            role=body.role, age_group=body.age_group, profile=body.profile, needs=body.needs,
+                            gender=body.gender)
     except RequestError as exc:
         raise ApiError(422, exc.message, exc.field) from None
     return app.state.orienter.orient(req).as_dict()

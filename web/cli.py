@@ -178,10 +178,16 @@ def rules_group():
 @rules_group.command("check")
 @click.pass_obj
 def rules_check(settings: Settings):
-    """Valider tous les fichiers de règles ; code de sortie 1 au moindre problème."""
+    """Valider tous les fichiers de règles ; code de sortie 1 au moindre problème ou avertissement."""
     orienter = _orienter(settings)
     rs = orienter.ruleset
     click.echo(f"Règles valides : {len(rs.rules)} règles dans {len(rs.files)} fichiers ({', '.join(rs.files)}).")
+    if rs.warnings:
+        # e.g. a contact nobody can reach: the rules work, but the person would never see it
+        click.echo(f"{len(rs.warnings)} avertissement(s) :", err=True)
+        for w in rs.warnings:
+            click.echo(f"  - {w}", err=True)
+        sys.exit(1)
 
 
 @rules_group.command("test")
@@ -245,9 +251,11 @@ def rules_coverage(settings: Settings, kind, as_json):
 @click.option("--age-group")
 @click.option("--profile", multiple=True)
 @click.option("--need", "needs", multiple=True)
+@click.option("--gender", help="Genre de la personne concernée : femme ou homme.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def orient(settings: Settings, situation, commune, danger, distress, role, age_group, profile, needs, as_json):
+def orient(settings: Settings, situation, commune, danger, distress, role, age_group, profile, needs, gender,
+           as_json):
     """Les contacts à proposer, dans l'ordre, avec leur raison et les règles appliquées."""
     from rules import RequestError, build_request
 
@@ -260,18 +268,18 @@ def orient(settings: Settings, situation, commune, danger, distress, role, age_g
         insee = res.commune.insee
     try:
         req = build_request(orienter.directory.vocabulary, situation=situation, commune=insee, danger=danger,
-                            distress=distress, role=role, age_group=age_group, profile=profile, needs=needs)
+                            distress=distress, role=role, age_group=age_group, profile=profile, needs=needs,
+                            gender=gender)
     except RequestError as exc:
         _fail(exc.message)
     result = orienter.orient(req)
     if as_json:
         _dump(result.as_dict())
         return
-    for i, c in enumerate(result.contacts, 1):
-        number = c["phone_display"] or (f"SMS {c['sms']}" if c["sms"] else "") or c["url"] or ""
-        click.echo(f"{i:2}. {c['name']}  {number}")
-        click.echo(f"    {c['why']}")
-    click.echo(f"Règles appliquées : {', '.join(result.orientation.rules)}")
+    from rules import plan_text
+
+    click.echo(plan_text(result))
+    click.echo(f"\nRègles appliquées : {', '.join(result.orientation.rules)}")
 
 
 # -- understanding --------------------------------------------------------------------------
