@@ -52,7 +52,8 @@ MAX_MESSAGE = 2000
 MAX_STEPS = 6  # "Ce que vous pouvez faire": short
 CONFIDENT = 0.45  # a situation scored above this is taken without asking
 EVIDENCE_DECAY = 0.6  # weight of earlier messages' situation scores while none is decided
-SHORT_ANSWER = 10  # words: a skip phrase in a longer message is part of a story, not a skip
+SHORT_ANSWER = 14  # words: a skip phrase in a longer message is part of a story, not a skip
+_AFTER_BUT = re.compile(r"\bmais\b", re.I)
 PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$", re.S)
 FACTS = ("danger", "situation", "commune", "role", "age_group")
 READING = ("skip", "refuse", "yes", "no", "safe", "unsafe", "correction", "not_me", "its_me")
@@ -63,7 +64,7 @@ class DialogueSpec:
     order: tuple[str, ...]
     facts: dict
     needs: dict
-    needs_by_role: dict
+    not_asked: dict  # role -> facts never asked of that role
     refines: dict
     reading: dict  # name -> compiled pattern
     relatives: dict
@@ -85,7 +86,7 @@ def load_spec(path: Path = SPEC_FILE, situations=None) -> DialogueSpec:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     problems = [f"fait inconnu « {f} » dans order (faits possibles : {', '.join(FACTS)})"
                 for f in raw["order"] if f not in FACTS]
-    for code, needed in {**raw["needs"], **raw.get("needs_by_role", {})}.items():
+    for code, needed in {**raw["needs"], **raw.get("not_asked", {})}.items():
         problems += [f"fait inconnu « {f} » pour {code}" for f in needed if f not in FACTS]
     if situations is not None:
         problems += [f"situation sans besoins déclarés : {c} (ajoutez-la sous needs)" for c in situations
@@ -97,7 +98,7 @@ def load_spec(path: Path = SPEC_FILE, situations=None) -> DialogueSpec:
         raise ValueError(f"{path.name} : " + " ; ".join(problems))
     return DialogueSpec(
         order=tuple(raw["order"]), facts=raw["facts"], needs=raw["needs"],
-        needs_by_role=raw.get("needs_by_role", {}), refines={k: frozenset(v) for k, v in raw.get("refines", {}).items()},
+        not_asked=raw.get("not_asked", {}), refines={k: frozenset(v) for k, v in raw.get("refines", {}).items()},
         reading={name: _compile(name, raw["reading"][name], path) for name in READING},
         relatives={k: tuple(v) for k, v in raw.get("relatives", {}).items()},
         texts=raw["texts"], next_steps=raw["next_steps"], help=frozenset(raw["help_phrases"]),
@@ -202,6 +203,13 @@ class Dialogue:
             return result
         u = understanding if understanding is not None else self.understander.understand(text)
         reading = self.read(session, norm, u)
+        if reading.correction and understanding is None:
+            # "pas mon frère mais mon ex-mari": the situation is what comes after "mais"
+            tail = _AFTER_BUT.split(text, maxsplit=1)
+            if len(tail) == 2 and len(normalize(tail[1]).split()) >= 2:
+                corrected = self.understander.understand(tail[1])
+                if corrected.situations:
+                    u.situations = corrected.situations
         was_danger = session.facts.get("danger")
         if reading.safe is not None:  # said in words: it wins over a "non" that starts the answer
             self._set(session, "danger", not reading.safe, "answer" if session.pending == "danger" else "text")
@@ -237,9 +245,9 @@ class Dialogue:
         storyless = not cues_of(norm) and not u.danger and not u.distress
         if words <= SHORT_ANSWER and storyless and r["skip"].search(norm) and not r["yes"].search(norm):
             reading.kind = "skip"
-        elif words <= 8 and r["no"].search(norm):
+        elif words <= SHORT_ANSWER and r["no"].search(norm):
             reading.kind = "no"
-        elif words <= 8 and r["yes"].search(norm):
+        elif words <= SHORT_ANSWER and r["yes"].search(norm):
             reading.kind = "yes"
         if r["unsafe"].search(norm):
             reading.safe = False
@@ -356,8 +364,9 @@ class Dialogue:
             return  # "autre" never replaces a specific situation
         if session.sources.get("situation") == "button" and not reading.correction:
             return
+        story = len(reading.norm.split()) >= 4 and not reading.answers
         if (reading.correction and score >= CONFIDENT / 2) or (
-                code in self.spec.refines.get(current, ()) and score >= CONFIDENT):
+                story and code in self.spec.refines.get(current, ()) and score >= CONFIDENT):
             self._set(session, "situation", code, "text")
 
     def _update_place(self, session: Session, u, text: str, reading: Reading) -> None:
@@ -443,7 +452,7 @@ class Dialogue:
         if situation is None and "situation" not in session.skipped:
             return "situation"
         needed = self.spec.needs.get(situation, ["commune"]) if situation else ["commune"]
-        needed = self.spec.needs_by_role.get(facts.get("role"), needed)
+        needed = [f for f in needed if f not in self.spec.not_asked.get(facts.get("role"), ())]
         for fact in self.spec.order:
             if fact in needed and fact not in facts and fact not in session.skipped:
                 return fact
@@ -456,6 +465,11 @@ class Dialogue:
         missing = self.missing(session)
         if missing:
             unanswered = session.pending == missing and not force_ask
+            if unanswered and missing == "danger" and session.facts != before:
+                # the reply told something else: do not insist; the plan shows the numbers
+                # "en cas de danger", and danger said at any turn still answers at once
+                session.skipped.add("danger")
+                return self.next_messages(session, before, force_ask=True)
             session.repeats = session.repeats + 1 if unanswered else 0
             if session.repeats >= 2 and missing != "situation":
                 # asked twice already: do not insist, go on without it (it can still be given later)
