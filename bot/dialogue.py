@@ -477,7 +477,10 @@ class Dialogue:
                 session.repeats = 0
                 return self.next_messages(session, before, force_ask=True)
             repeat = unanswered and session.facts == before and not plain
-            return [self.ask(session, missing, repeat=repeat)]
+            question = self.ask(session, missing, repeat=repeat)
+            if missing == "danger":  # the numbers under the safety question, without saying "danger"
+                return [question, self.if_danger_message(session)]
+            return [question]
         if session.recommended and session.facts == before and not force_ask:
             return [{"text": self.spec.texts["after"]}]
         return self.recommend(session)
@@ -521,7 +524,7 @@ class Dialogue:
         """17, 112, SMS 114 under the safety question, without saying the person is in danger."""
         contacts = self.orienter.orient(self.request(session, danger=False, commune=None)).if_danger
         return {"text": contacts_text(self.spec.texts["if_danger"], contacts),
-                "custom": {"contacts": contacts, "if_danger": True}}
+                "custom": {"contacts": contacts, "kind": "if_danger"}}
 
     def ask_choice(self, session: Session) -> dict:
         session.pending = "commune"
@@ -583,9 +586,10 @@ class Dialogue:
 
     def flag_contacts(self, flag: str, profile=()) -> list[dict]:
         """The contacts a flag adds (danger: 17/112/114; distress: 3114), in rule order."""
-        base = Request(profile=frozenset(profile))
         with_flag = self.orienter.orient(Request(profile=frozenset(profile), **{flag: True}))
-        without = {c["id"] for c in self.orienter.orient(base).contacts}
+        # what the flag adds to an empty request (not to the profile's own contacts: the SMS
+        # 114 a deaf person always gets is also, and first, an emergency contact)
+        without = {c["id"] for c in self.orienter.orient(Request()).contacts}
         return [c for c in with_flag.contacts if c["id"] not in without]
 
     def emergency_message(self, session: Session, text: str | None = None) -> dict:

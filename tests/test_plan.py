@@ -72,10 +72,9 @@ def _check_plan(directory, orienter, req, spec):
             assert not st.about or not snap.services[st.about].genders or "homme" in snap.services[st.about].genders
     if "sourd" in req.profile:
         emergency = [c for c in contacts if snap.services[c["id"]].emergency]
-        if req.danger:
-            assert ids[0] == "urgence-sms-114", where
-        else:
-            assert result.if_danger[0]["id"] == "urgence-sms-114", where
+        # cannot phone: SMS 114 first, whatever the danger (and not again under the plan)
+        assert ids[0] == "urgence-sms-114" and contacts[0]["group"] == "first", where
+        assert "urgence-sms-114" not in [c["id"] for c in result.if_danger], where
         rest = [c for c in contacts if c not in emergency]
         written = [bool(c["sms"] or c["url"] or c.get("email")) for c in rest if c["group"] == "first"]
         assert written == sorted(written, reverse=True), where
