@@ -118,6 +118,14 @@ def login(page, base: str, username: str) -> None:
     page.wait_for_load_state()
 
 
+def reveal(page, selector: str) -> None:
+    """Open the closed plan group (<details>) that holds `selector`, as a person would:
+    by its summary (this works without JavaScript too)."""
+    closed = page.locator("details.plan-group:not([open])", has=page.locator(selector))
+    if closed.count():
+        closed.first.locator(":scope > summary").click()
+
+
 def shot(page, name: str, **kwargs) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), **kwargs)
@@ -310,6 +318,7 @@ def test_pro_search_suggestions_copy_print_and_report(browser, site):
         page.emulate_media(media="screen")
         assert not page.locator(".print-sheet").is_visible()
         # "signaler une erreur" without leaving the page
+        reveal(page, "#contact-utas-la-fere")
         page.locator("#contact-utas-la-fere summary").click()
         page.locator("#contact-utas-la-fere input[value=horaires]").check()
         page.locator("#contact-utas-la-fere .report-form button").click()
@@ -344,6 +353,7 @@ def test_pro_without_javascript(browser, site):
         assert page.locator("#result-tools").is_hidden()  # needs pro.js
         page.locator("#copy-box summary").click()
         assert "3919" in page.locator("#copy-text").input_value()
+        reveal(page, "#contact-cdad-aisne")
         page.locator("#contact-cdad-aisne summary").click()
         page.locator("#contact-cdad-aisne input[value=autre]").check()
         page.locator("#contact-cdad-aisne .report-form button").click()
