@@ -327,7 +327,8 @@ def test_pro_search_suggestions_copy_print_and_report(browser, site):
         assert page.url.startswith(base + "/pro?")
         page.locator("#contact-utas-la-fere summary").click()
         page.set_viewport_size({"width": 1280, "height": 1500})
-        page.evaluate("window.scrollTo(0, 0)")
+        # the answer (a plan: "À contacter d'abord", the groups...), from the results' title
+        page.evaluate("document.getElementById('results').scrollIntoView()")
         shot(page, "pro-results")
         page.set_viewport_size(DESKTOP)
         conn = connect(db)
