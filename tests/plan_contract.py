@@ -16,6 +16,7 @@ NEED_GROUPS = [("plainte", "Porter plainte"), ("hebergement", "Être mis à l'ab
 STEPS = [{"text": "Vous pouvez porter plainte dans n'importe quel commissariat ou brigade de gendarmerie : "
                   "ils doivent prendre votre plainte.", "service": None},
          {"text": "Gardez en lieu sûr les preuves : messages, photos, certificats.", "service": None}]
+THROUGH = "Une association peut vous aider à demander une mesure de protection."  # a step done through a service
 
 
 def has_plan(result) -> bool:
@@ -44,8 +45,12 @@ def with_plan(result, if_danger: list[dict]):
     groups += [{"code": code, "title": title} for code, title in NEED_GROUPS if code in used]
     if "more" in used:
         groups.append({"code": "more", "title": "Voir tous les contacts"})
+    steps = list(STEPS)
+    through = next((c for c in result.contacts if c.get("phone")), None)
+    if through:
+        steps.append({"text": THROUGH, "service": through["id"], "contact": through})
     return SimpleNamespace(orientation=result.orientation, contacts=contacts, commune=result.commune,
-                           territories=result.territories, groups=groups, steps=list(STEPS),
+                           territories=result.territories, groups=groups, steps=steps,
                            if_danger=list(if_danger))
 
 
@@ -67,14 +72,15 @@ class PlanOrienter:
 
 
 def chat_message(orienter, request, intro: str = "Voici les contacts qui peuvent vous aider.") -> dict:
-    """The final chat message as the dialogue sends it (the plan contract's dialogue side)."""
+    """The final chat message as the dialogue sends it (the plan contract's dialogue side),
+    with the rules' steps as they come ({text, service, contact?}); the widget also takes
+    plain strings (tests/test_plan_browser.py checks both)."""
     result = PlanOrienter(orienter).orient(request)
     try:
         from rules.plan import plan_text
         text = plan_text(result, intro)
     except ImportError:  # the rules' plain-text plan is not there yet: its first line is the intro
         text = intro + "\n" + "\n".join("- " + c["name"] for c in result.contacts)
-    steps = [s if isinstance(s, str) else s["text"] for s in result.steps]
     return {"recipient_id": "test", "text": text,
-            "custom": {"contacts": result.contacts, "groups": result.groups, "steps": steps,
+            "custom": {"contacts": result.contacts, "groups": result.groups, "steps": list(result.steps),
                        "if_danger": result.if_danger, "rules": list(result.orientation.rules), "plan": True}}

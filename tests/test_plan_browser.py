@@ -42,10 +42,11 @@ def server(db_path, model_dir, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def plan_message(directory, orienter) -> dict:
-    """The final answer for violences dans le couple at Chauny, as the dialogue sends it."""
+    """The final answer for violences dans le couple at Chauny, with a need for shelter
+    (a need group, and a step done through a service), as the dialogue sends it."""
     from rules import build_request
 
-    request = build_request(directory.vocabulary, situation="violences_conjugales",
+    request = build_request(directory.vocabulary, situation="violences_conjugales", needs=["hebergement"],
                             commune=directory.resolve_commune("Chauny").commune.insee)
     return chat_message(orienter, request)
 
@@ -134,8 +135,12 @@ def test_chat_renders_the_plan_in_order(page, server, plan_message):
         group = plan.locator(f'details.plan-group[data-group="{g["code"]}"]')
         assert group.get_attribute("open") is not None
         assert group.locator(".contact").first.is_visible()
-    steps = plan.locator(".plan-steps li").all_inner_texts()
-    assert steps == custom["steps"]
+    steps = plan.locator(".plan-steps li")
+    assert steps.count() == len(custom["steps"])
+    for i, step in enumerate(custom["steps"]):
+        assert steps.nth(i).inner_text().startswith(step["text"])
+        if (step.get("contact") or {}).get("phone"):  # done through a service: its way in, as a link
+            assert steps.nth(i).locator("a").get_attribute("href") == step["contact"]["tel"]
     # "En cas de danger": once, under the plan, numbers only (nothing to report there)
     danger = plan.locator(".plan-danger")
     assert danger.locator('a[href="tel:17"]').is_visible()
@@ -179,6 +184,12 @@ def test_messages_without_groups_render_as_today(page, server, plan_message):
     assert message.locator(":scope > .contacts > .contact").count() == len(contacts)
     assert message.locator(".contact h3").all_text_contents() == [c["name"] for c in contacts]
     assert message.locator(".contact-because").count() == 0  # the reason stays behind "Pourquoi ce contact ?"
+    # a plan whose steps are plain strings (the dialogue's side of the contract) shows them as they are
+    texts = [{**plan_message, "custom": {**plan_message["custom"], "steps": ["Première étape.", "Seconde étape."]}}]
+    answer_with(page, {"plat": [flat], "urgence": [emergency], "textes": texts})
+    send(page, "textes")
+    assert page.locator("#log .message-plan").last.locator(".plan-steps li").all_inner_texts() == [
+        "Première étape.", "Seconde étape."]
     send(page, "urgence")
     message = page.locator("#log .message-bot").last
     assert "message-emergency" in message.get_attribute("class")

@@ -125,11 +125,18 @@ def test_pro_shows_the_plan_in_order_with_every_contact_once(app, planned):
 
 
 def test_pro_steps_and_danger_come_after_the_contacts(app, planned):
-    root, text = pro(app)
+    root, text = pro(app, besoin="hebergement")  # (shelter: a step done through the 115)
     result = planned.last
     steps = root.one("section", cls="plan-steps")
     assert steps.child("h3").content() == "Ce que vous pouvez faire"
-    assert [li.content() for li in steps.all("li")] == [s if isinstance(s, str) else s["text"] for s in result.steps]
+    items = steps.child("ul").all("li")
+    assert len(items) == len(result.steps)
+    for li, step in zip(items, result.steps):
+        assert li.content().startswith(" ".join(step["text"].split()))
+        contact = step.get("contact")
+        if contact and contact.get("phone"):  # done through a service: its way in, as a link
+            assert li.one("a").attrs["href"] == contact["tel"] and contact["name"] in li.content()
+    assert any(s.get("contact") for s in result.steps), "the test answer has a step done through a service"
     danger = root.one("section", cls="plan-danger")
     assert danger.child("h3").content() == "En cas de danger"
     assert {a.attrs["href"] for a in danger.all("a", cls="button-call")} >= {"tel:17", "tel:112", "sms:114"}

@@ -81,7 +81,7 @@ def plan_view(result, cards: list[dict], need_labels: dict[str, str], danger_car
     reads as a plan: its first three contacts "first", the rest "more". A contact whose
     group is missing or unknown goes to "more": the page never drops a contact.
     Returns {"first": group|None, "needs": [group], "more": group|None,
-    "steps": [str], "if_danger": danger_cards}, a group being {code, title, cards}."""
+    "steps": [{text, contact|None}], "if_danger": danger_cards}, a group being {code, title, cards}."""
     declared = [g for g in (getattr(result, "groups", None) or []) if isinstance(g, dict) and g.get("code")]
     titles = {g["code"]: g.get("title") or PLAN_TITLES.get(g["code"]) or need_labels.get(g["code"], g["code"])
               for g in declared}
@@ -99,11 +99,20 @@ def plan_view(result, cards: list[dict], need_labels: dict[str, str], danger_car
     needs += [g for c, g in groups.items() if c not in order and c not in PLAN_TITLES]
     steps = []
     for step in getattr(result, "steps", None) or []:
+        # a step is a text, or {"text", "service", "contact"?}: the service through which one does it
         text = step if isinstance(step, str) else (step.get("text") if isinstance(step, dict) else None)
+        contact = step.get("contact") if isinstance(step, dict) and isinstance(step.get("contact"), dict) else None
         if text:
-            steps.append(text)
+            steps.append({"text": text, "contact": contact})
     return {"first": groups.get("first"), "needs": needs, "more": groups.get("more"),
             "steps": steps, "if_danger": danger_cards}
+
+
+def _step_reach(step: dict) -> str:
+    """" (name : phone)" after a step done through a service, as the plain-text plan writes it."""
+    c = step.get("contact") or {}
+    how = c.get("phone_display") if c.get("phone") else (f"SMS {c['sms']}" if c.get("sms") else c.get("url"))
+    return f" ({c['name']} : {how})" if c.get("name") and how else ""
 
 
 def _copy_text(cards: list[dict], plan: dict | None = None) -> str:
@@ -117,7 +126,7 @@ def _copy_text(cards: list[dict], plan: dict | None = None) -> str:
                 title = MORE_ON_PAPER if group["code"] == "more" else group["title"]
                 parts.append(title + "\n\n" + _copy_text(shown))
         if plan["steps"]:
-            parts.append("Ce que vous pouvez faire\n" + "\n".join("- " + s for s in plan["steps"]))
+            parts.append("Ce que vous pouvez faire\n" + "\n".join("- " + s["text"] + _step_reach(s) for s in plan["steps"]))
         return "\n\n".join(parts)
     lines = []
     for c in cards:

@@ -392,12 +392,42 @@
       .map(function (x) { return x[2]; });
   };
 
-  /** The steps as plain strings: the dialogue sends strings, the rules {text, service}. */
+  /** The steps as [{text, contact}]: a step is a string, or {text, service, contact?}
+   *  where `contact` is the service through which one does it. */
   PlanView.steps = function (custom) {
     var steps = Array.isArray(custom.steps) ? custom.steps : [];
     return steps.map(function (s) {
-      return typeof s === "string" ? s : (s && typeof s.text === "string" ? s.text : "");
-    }).filter(Boolean);
+      if (typeof s === "string") { return { text: s, contact: null }; }
+      if (!s || typeof s.text !== "string") { return null; }
+      return { text: s.text, contact: s.contact && typeof s.contact === "object" ? s.contact : null };
+    }).filter(function (s) { return s && s.text; });
+  };
+
+  /** How to reach a step's service, for paper: "name : phone", or "" if no way is known. */
+  PlanView.reachText = function (c) {
+    if (!c || !c.name) { return ""; }
+    var how = c.phone && c.phone_display ? c.phone_display : (c.sms ? "SMS " + c.sms : (safeWeb(c.url) || ""));
+    return how ? c.name + " : " + how : "";
+  };
+
+  /** The way in of a step's service, as a link: "(name : Appeler le …)"; null when the
+   *  contact has no safe way in. Words from the plan template's data-text-* attributes. */
+  PlanView.prototype.reach = function (c, root) {
+    if (!c || !c.name) { return null; }
+    var words = function (name) { return root.getAttribute("data-text-" + name) || ""; };
+    var a = document.createElement("a");
+    var tel = c.phone && c.phone_display ? safeTel(c.tel) : null;
+    var sms = safeSms(c.sms), web = safeWeb(c.url);
+    if (tel) { a.href = tel; a.textContent = words("call") + " " + c.phone_display; }
+    else if (sms) { a.href = sms; a.textContent = words("sms") + " " + c.sms; }
+    else if (web) { a.href = web; a.rel = "noreferrer"; a.textContent = words("web"); }
+    else { return null; }
+    var span = document.createElement("span");
+    span.className = "step-reach";
+    span.appendChild(document.createTextNode("(" + c.name + " : "));
+    span.appendChild(a);
+    span.appendChild(document.createTextNode(")"));
+    return span;
   };
 
   PlanView.prototype.moreTitle = function () {
@@ -445,11 +475,13 @@
     var steps = PlanView.steps(custom);
     if (steps.length) {
       var ul = part("steps").querySelector("ul");
-      steps.forEach(function (text) {
+      steps.forEach(function (step) {
         var li = document.createElement("li");
-        li.textContent = text;
+        li.textContent = step.text;
+        var reach = this.reach(step.contact, root);
+        if (reach) { li.appendChild(document.createTextNode(" ")); li.appendChild(reach); }
         ul.appendChild(li);
-      });
+      }, this);
     } else { part("steps").remove(); }
 
     // No "signaler une erreur" under the emergency numbers, as in the emergency block.
@@ -627,9 +659,10 @@
     PlanView.groups(custom, this.words.more || "").forEach(function (g) {
       section(g.code === "more" ? (self.words.more || g.title) : g.title, lines(g.contacts));
     });
-    section(this.words.steps || "", PlanView.steps(custom).map(function (text) {
+    section(this.words.steps || "", PlanView.steps(custom).map(function (step) {
       var li = document.createElement("li");
-      li.textContent = text;
+      var reach = PlanView.reachText(step.contact);
+      li.textContent = step.text + (reach ? " (" + reach + ")" : "");
       return li;
     }));
     var danger = lines(Array.isArray(custom.if_danger) ? custom.if_danger : []);
