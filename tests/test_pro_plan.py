@@ -164,6 +164,9 @@ def test_tout_renders_every_group_open_and_links_back(app, planned):
     assert "situation=violences_conjugales" in back.attrs["href"]
     # the same contacts either way: ?tout=1 only opens
     assert card_ids(opened) == card_ids(root)
+    # after a report (?signale=1), the links do not repeat the thank-you
+    reported, _ = pro(app, signale="1")
+    assert "signale" not in reported.one("p", cls="plan-expand").one("a").attrs["href"]
 
 
 def test_print_sheet_and_copy_text_follow_the_plan(app, planned):

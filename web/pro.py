@@ -202,7 +202,7 @@ async def pro_page(request: Request):
 
 def _expand_links(request: Request) -> dict[str, str]:
     """This search with every group open (?tout=1), and with the groups as they come."""
-    query = [(k, v) for k, v in request.query_params.multi_items() if k != "tout"]
+    query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("tout", "signale")]
     path = request.url.path
     return {"open": f"{path}?{urlencode(query + [('tout', '1')])}#results",
             "closed": f"{path}?{urlencode(query)}#results" if query else f"{path}#results"}
