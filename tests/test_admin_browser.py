@@ -118,6 +118,14 @@ def login(page, base: str, username: str) -> None:
     page.wait_for_load_state()
 
 
+def reveal(page, selector: str) -> None:
+    """Open the closed plan group (<details>) that holds `selector`, as a person would:
+    by its summary (this works without JavaScript too)."""
+    closed = page.locator("details.plan-group:not([open])", has=page.locator(selector))
+    if closed.count():
+        closed.first.locator(":scope > summary").click()
+
+
 def shot(page, name: str, **kwargs) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), **kwargs)
@@ -310,6 +318,7 @@ def test_pro_search_suggestions_copy_print_and_report(browser, site):
         page.emulate_media(media="screen")
         assert not page.locator(".print-sheet").is_visible()
         # "signaler une erreur" without leaving the page
+        reveal(page, "#contact-utas-la-fere")
         page.locator("#contact-utas-la-fere summary").click()
         page.locator("#contact-utas-la-fere input[value=horaires]").check()
         page.locator("#contact-utas-la-fere .report-form button").click()
@@ -318,7 +327,8 @@ def test_pro_search_suggestions_copy_print_and_report(browser, site):
         assert page.url.startswith(base + "/pro?")
         page.locator("#contact-utas-la-fere summary").click()
         page.set_viewport_size({"width": 1280, "height": 1500})
-        page.evaluate("window.scrollTo(0, 0)")
+        # the answer (a plan: "À contacter d'abord", the groups...), from the results' title
+        page.evaluate("document.getElementById('results').scrollIntoView()")
         shot(page, "pro-results")
         page.set_viewport_size(DESKTOP)
         conn = connect(db)
@@ -344,9 +354,12 @@ def test_pro_without_javascript(browser, site):
         assert page.locator("#result-tools").is_hidden()  # needs pro.js
         page.locator("#copy-box summary").click()
         assert "3919" in page.locator("#copy-text").input_value()
-        page.locator("#contact-cdad-aisne summary").click()
-        page.locator("#contact-cdad-aisne input[value=autre]").check()
-        page.locator("#contact-cdad-aisne .report-form button").click()
+        # the last card of the answer (behind "Voir tous les contacts" when the plan has it)
+        card = "#" + page.locator('#results article.contact[id^="contact-"]').last.get_attribute("id")
+        reveal(page, card)
+        page.locator(f"{card} .contact-report summary").click()
+        page.locator(f"{card} input[value=autre]").check()
+        page.locator(f"{card} .report-form button").click()
         page.wait_for_load_state()
         assert "Merci : votre signalement a été transmis" in page.inner_text("main")
         assert "pour Chauny (02300)" in page.inner_text("#results-title")  # back to the same search

@@ -2,7 +2,10 @@
 
 /pro is a plain GET form: it works without JavaScript (pro.js only adds commune
 suggestions, printing and copying). It asks the same rules engine as the chat
-(situation, commune, needs) or the directory search (free text). Pro-only entries
+(situation, commune, needs) or the directory search (free text). The rules' answer
+is shown as a plan, as in the chat: "À contacter d'abord", then the need groups and
+"Voir tous les contacts" as <details> (which open and close without JavaScript;
+`?tout=1` renders every group open), the steps, and "En cas de danger". Pro-only entries
 are shown to logged-in staff only; confidential addresses are never shown here.
 """
 from __future__ import annotations
@@ -23,7 +26,7 @@ from .errors import ApiError
 from .pages import emergency_contacts
 from .staff import StaffDenied, StaffRoute, check_same_site, client_key, current_user, format_hours, render
 
-__all__ = ["router", "resolve_commune_text", "MAX_TEXT", "MAX_RESULTS"]
+__all__ = ["router", "resolve_commune_text", "plan_view", "MAX_TEXT", "MAX_RESULTS"]
 
 router = APIRouter(route_class=StaffRoute)
 MAX_TEXT = 200
@@ -31,6 +34,10 @@ MAX_RESULTS = 30
 REPORTS_PER_CLIENT = 20  # within REPORT_WINDOW seconds, in memory only
 REPORT_WINDOW = 10 * 60
 _POSTAL_SUFFIX = re.compile(r"^(.*?)\s*\(?\b(\d{5})\)?\s*$")
+# Titles of the two groups every plan may have, for a result that does not name them.
+PLAN_TITLES = {"first": "À contacter d'abord", "more": "Voir tous les contacts"}
+MORE_ON_PAPER = "Autres contacts"  # "voir tous les contacts" means nothing on paper
+FIRST_AT_MOST = 3  # the plan contract: at most three contacts "à contacter d'abord"
 
 
 def resolve_commune_text(directory, text: str):
@@ -65,8 +72,62 @@ def _card(directory, c: dict, include_pro: bool) -> dict:
                        for p in s.phones]}
 
 
-def _copy_text(cards: list[dict]) -> str:
-    """The contacts as plain text, for the clipboard (or to select by hand without JS)."""
+def plan_view(result, cards: list[dict], need_labels: dict[str, str], danger_cards: list[dict]) -> dict:
+    """The plan of an orientation as the page shows it.
+
+    Reads what the rules give (rules/plan.py, the plan contract): `result.groups` (codes
+    and titles in display order), `contact["group"]` on each contact, `result.steps`
+    and `result.if_danger`. A result without them (rules older than the plan) still
+    reads as a plan: its first three contacts "first", the rest "more". A contact whose
+    group is missing or unknown goes to "more": the page never drops a contact.
+    Returns {"first": group|None, "needs": [group], "more": group|None,
+    "steps": [{text, contact|None}], "if_danger": danger_cards}, a group being {code, title, cards}."""
+    declared = [g for g in (getattr(result, "groups", None) or []) if isinstance(g, dict) and g.get("code")]
+    titles = {g["code"]: g.get("title") or PLAN_TITLES.get(g["code"]) or need_labels.get(g["code"], g["code"])
+              for g in declared}
+    groups: dict[str, dict] = {}
+    for i, card in enumerate(cards):
+        code = card.get("group")
+        if not declared and not code:
+            code = "first" if i < FIRST_AT_MOST else "more"
+        if code not in (titles if declared else {**PLAN_TITLES, **need_labels}):
+            code = "more"
+        title = titles.get(code) or PLAN_TITLES.get(code) or need_labels.get(code, code)
+        groups.setdefault(code, {"code": code, "title": title, "cards": []})["cards"].append(card)
+    order = [g["code"] for g in declared]
+    needs = [groups[c] for c in order if c in groups and c not in PLAN_TITLES]
+    needs += [g for c, g in groups.items() if c not in order and c not in PLAN_TITLES]
+    steps = []
+    for step in getattr(result, "steps", None) or []:
+        # a step is a text, or {"text", "service", "contact"?}: the service through which one does it
+        text = step if isinstance(step, str) else (step.get("text") if isinstance(step, dict) else None)
+        contact = step.get("contact") if isinstance(step, dict) and isinstance(step.get("contact"), dict) else None
+        if text:
+            steps.append({"text": text, "contact": contact})
+    return {"first": groups.get("first"), "needs": needs, "more": groups.get("more"),
+            "steps": steps, "if_danger": danger_cards}
+
+
+def _step_reach(step: dict) -> str:
+    """" (name : phone)" after a step done through a service, as the plain-text plan writes it."""
+    c = step.get("contact") or {}
+    how = c.get("phone_display") if c.get("phone") else (f"SMS {c['sms']}" if c.get("sms") else c.get("url"))
+    return f" ({c['name']} : {how})" if c.get("name") and how else ""
+
+
+def _copy_text(cards: list[dict], plan: dict | None = None) -> str:
+    """The contacts as plain text, for the clipboard (or to select by hand without JS);
+    with a plan, under its group titles, then its steps."""
+    if plan:
+        parts = []
+        for group in [plan["first"], *plan["needs"], plan["more"]]:
+            shown = [c for c in (group or {}).get("cards", []) if not c["pro_only"]]
+            if shown:
+                title = MORE_ON_PAPER if group["code"] == "more" else group["title"]
+                parts.append(title + "\n\n" + _copy_text(shown))
+        if plan["steps"]:
+            parts.append("Ce que vous pouvez faire\n" + "\n".join("- " + s["text"] + _step_reach(s) for s in plan["steps"]))
+        return "\n\n".join(parts)
     lines = []
     for c in cards:
         lines.append(c["name"])
@@ -91,6 +152,7 @@ async def pro_page(request: Request):
     include_pro = user is not None  # every active account is at least "lecteur"
     form = {"commune": params.get("commune", "").strip(), "situation": params.get("situation", ""),
             "besoin": params.getlist("besoin"), "q": params.get("q", "").strip()}
+    expand_all = params.get("tout") == "1"
     errors: dict[str, str] = {}
     for name in ("commune", "q"):
         if len(form[name]) > MAX_TEXT:
@@ -105,7 +167,7 @@ async def pro_page(request: Request):
         if problem:
             errors["commune"] = problem
     searched = any((form["commune"], form["situation"], form["besoin"], form["q"]))
-    cards, rules, mode, total = [], [], None, 0
+    cards, rules, mode, total, plan = [], [], None, 0, None
     if searched and not errors:
         insee = commune.insee if commune else None
         try:
@@ -121,6 +183,8 @@ async def pro_page(request: Request):
                 result = app.state.orienter.orient(req, include_pro=include_pro)
                 cards = [_card(directory, c, include_pro) for c in result.contacts]
                 total = len(cards)
+                danger = [_card(directory, c, include_pro) for c in getattr(result, "if_danger", None) or []]
+                plan = plan_view(result, cards, vocabulary.needs, danger)
                 ruleset = app.state.orienter.ruleset
                 rules = [ruleset.by_id(r) for r in result.orientation.rules]
         except (DirectoryError, RequestError) as exc:
@@ -128,11 +192,20 @@ async def pro_page(request: Request):
     return render(request, "pro.html", {
         "form": form, "errors": errors, "commune": commune, "candidates": candidates,
         "searched": searched and not errors, "mode": mode, "cards": cards, "total": total, "rules": rules,
-        "copy_text": _copy_text([c for c in cards if not c["pro_only"]]),
+        "copy_text": _copy_text([c for c in cards if not c["pro_only"]], plan),
+        "plan": plan, "expand_all": expand_all, "expand_links": _expand_links(request),
         "situations": vocabulary.situations, "needs": vocabulary.needs, "report_kinds": REPORT_KINDS,
         "emergency": emergency_contacts(app), "reported": params.get("signale") == "1",
         "back": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     })
+
+
+def _expand_links(request: Request) -> dict[str, str]:
+    """This search with every group open (?tout=1), and with the groups as they come."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("tout", "signale")]
+    path = request.url.path
+    return {"open": f"{path}?{urlencode(query + [('tout', '1')])}#results",
+            "closed": f"{path}?{urlencode(query)}#results" if query else f"{path}#results"}
 
 
 def _report(request: Request, service_id, kind) -> None:

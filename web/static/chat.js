@@ -196,14 +196,25 @@
     this.report = report || null;
   }
 
-  ContactCard.prototype.render = function (contact, reportable) {
+  /** `options` (optional): `level`, the heading level of the name (3 by default: 4
+   *  inside a plan, under its section titles); `because`, show the reason as a visible
+   *  line (the plan's "À contacter d'abord" says why each contact comes first). */
+  ContactCard.prototype.render = function (contact, reportable, options) {
+    options = options || {};
     var card = this.template.content.firstElementChild.cloneNode(true);
     var fill = function (name, value) {
       var nodes = card.querySelectorAll('[data-field="' + name + '"]');
       for (var i = 0; i < nodes.length; i++) { nodes[i].textContent = value == null ? "" : String(value); }
     };
     var part = function (name) { return card.querySelector('[data-part="' + name + '"]'); };
-    card.querySelector(".contact-name").textContent = contact.name || "";
+    var heading = card.querySelector(".contact-name");
+    if (options.level && options.level !== 3) {
+      var other = document.createElement("h" + String(options.level));
+      other.className = heading.className;
+      heading.parentNode.replaceChild(other, heading);
+      heading = other;
+    }
+    heading.textContent = contact.name || "";
     fill("name", contact.name);
     fill("phone_display", contact.phone_display);
     fill("sms", contact.sms);
@@ -233,6 +244,8 @@
     if (!hoursText && !known) { part("hours").remove(); }
 
     if (!contact.why) { card.querySelector("details").remove(); }
+    var because = part("because");
+    if (because && !(options.because && contact.why)) { because.remove(); }
     if (reportable !== false && this.report && typeof contact.id === "string" && contact.id) {
       card.appendChild(this.report.render(contact));
     }
@@ -340,12 +353,154 @@
   };
 
   /* ------------------------------------------------------------------------------ */
+  /** An answer that is a plan (custom.groups, see the plan contract): "À contacter
+   *  d'abord" cards, then each need group as a <details> disclosure (open: these are the
+   *  few contacts shown), then "Voir tous les contacts" (closed), then "Ce que vous
+   *  pouvez faire" (the steps), then "En cas de danger" once, under the plan. The
+   *  skeleton and its French words come from <template id="plan-template">. */
+  function PlanView(template, cards) {
+    this.template = template;
+    this.cards = cards;
+  }
+
+  /** The groups of `custom` in display order, each with its contacts in the rules'
+   *  order: [{code, title, contacts}]. A contact whose group is missing or unknown goes
+   *  to "more" rather than disappearing; empty groups are left out. */
+  PlanView.groups = function (custom, moreTitle) {
+    var declared = Array.isArray(custom.groups) ? custom.groups : [];
+    var contacts = Array.isArray(custom.contacts) ? custom.contacts : [];
+    var groups = [], byCode = {};
+    declared.forEach(function (g) {
+      if (!g || typeof g !== "object" || typeof g.code !== "string" || byCode[g.code]) { return; }
+      byCode[g.code] = { code: g.code, title: typeof g.title === "string" ? g.title : "", contacts: [] };
+      groups.push(byCode[g.code]);
+    });
+    contacts.forEach(function (c) {
+      if (!c || typeof c !== "object") { return; }
+      var code = typeof c.group === "string" && byCode[c.group] ? c.group : "more";
+      if (!byCode[code]) {
+        byCode[code] = { code: code, title: moreTitle, contacts: [] };
+        groups.push(byCode[code]);
+      }
+      byCode[code].contacts.push(c);
+    });
+    // "first" always leads and "more" always closes, whatever order the list came in.
+    var rank = function (g) { return g.code === "first" ? 0 : (g.code === "more" ? 2 : 1); };
+    return groups.filter(function (g) { return g.contacts.length; })
+      .map(function (g, i) { return [rank(g), i, g]; })
+      .sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; })
+      .map(function (x) { return x[2]; });
+  };
+
+  /** The steps as [{text, contact}]: a step is a string, or {text, service, contact?}
+   *  where `contact` is the service through which one does it. */
+  PlanView.steps = function (custom) {
+    var steps = Array.isArray(custom.steps) ? custom.steps : [];
+    return steps.map(function (s) {
+      if (typeof s === "string") { return { text: s, contact: null }; }
+      if (!s || typeof s.text !== "string") { return null; }
+      return { text: s.text, contact: s.contact && typeof s.contact === "object" ? s.contact : null };
+    }).filter(function (s) { return s && s.text; });
+  };
+
+  /** How to reach a step's service, for paper: "name : phone", or "" if no way is known. */
+  PlanView.reachText = function (c) {
+    if (!c || !c.name) { return ""; }
+    var how = c.phone && c.phone_display ? c.phone_display : (c.sms ? "SMS " + c.sms : (safeWeb(c.url) || ""));
+    return how ? c.name + " : " + how : "";
+  };
+
+  /** The way in of a step's service, as a link: "(name : Appeler le …)"; null when the
+   *  contact has no safe way in. Words from the plan template's data-text-* attributes. */
+  PlanView.prototype.reach = function (c, root) {
+    if (!c || !c.name) { return null; }
+    var words = function (name) { return root.getAttribute("data-text-" + name) || ""; };
+    var a = document.createElement("a");
+    var tel = c.phone && c.phone_display ? safeTel(c.tel) : null;
+    var sms = safeSms(c.sms), web = safeWeb(c.url);
+    if (tel) { a.href = tel; a.textContent = words("call") + " " + c.phone_display; }
+    else if (sms) { a.href = sms; a.textContent = words("sms") + " " + c.sms; }
+    else if (web) { a.href = web; a.rel = "noreferrer"; a.textContent = words("web"); }
+    else { return null; }
+    var span = document.createElement("span");
+    span.className = "step-reach";
+    span.appendChild(document.createTextNode("(" + c.name + " : "));
+    span.appendChild(a);
+    span.appendChild(document.createTextNode(")"));
+    return span;
+  };
+
+  PlanView.prototype.moreTitle = function () {
+    return this.template.content.firstElementChild.getAttribute("data-text-more") || "";
+  };
+
+  PlanView.prototype.render = function (custom) {
+    var root = this.template.content.firstElementChild.cloneNode(true);
+    var part = function (name) { return root.querySelector('[data-part="' + name + '"]'); };
+    var cards = this.cards;
+    var fill = function (list, contacts, because, reportable) {
+      contacts.forEach(function (c) {
+        list.appendChild(cards.render(c, reportable, { level: 4, because: because }));
+      });
+    };
+    var disclosure = function (group, open) {
+      var details = document.createElement("details");
+      details.className = "plan-group" + (group.code === "more" ? " plan-more" : "");
+      details.setAttribute("data-group", group.code);
+      details.open = open;
+      var summary = document.createElement("summary");
+      summary.textContent = group.title;
+      details.appendChild(summary);
+      var list = document.createElement("div");
+      list.className = "contacts";
+      fill(list, group.contacts, false, true);
+      details.appendChild(list);
+      return details;
+    };
+    var groups = PlanView.groups(custom, this.moreTitle());
+    var first = groups.filter(function (g) { return g.code === "first"; })[0];
+    var needs = groups.filter(function (g) { return g.code !== "first" && g.code !== "more"; });
+    var more = groups.filter(function (g) { return g.code === "more"; })[0];
+
+    if (first) {
+      if (first.title) { part("first").querySelector('[data-field="first"]').textContent = first.title; }
+      part("first").setAttribute("data-group", "first");
+      fill(part("first").querySelector(".contacts"), first.contacts, true, true);
+    } else { part("first").remove(); }
+    if (needs.length) {
+      needs.forEach(function (g) { part("needs").appendChild(disclosure(g, true)); });
+    } else { part("needs").remove(); }
+    if (more) { part("more").appendChild(disclosure(more, false)); } else { part("more").remove(); }
+
+    var steps = PlanView.steps(custom);
+    if (steps.length) {
+      var ul = part("steps").querySelector("ul");
+      steps.forEach(function (step) {
+        var li = document.createElement("li");
+        li.textContent = step.text;
+        var reach = this.reach(step.contact, root);
+        if (reach) { li.appendChild(document.createTextNode(" ")); li.appendChild(reach); }
+        ul.appendChild(li);
+      }, this);
+    } else { part("steps").remove(); }
+
+    // No "signaler une erreur" under the emergency numbers, as in the emergency block.
+    var danger = (Array.isArray(custom.if_danger) ? custom.if_danger : []).filter(function (c) {
+      return c && typeof c === "object";
+    });
+    if (danger.length) { fill(part("danger").querySelector(".contacts"), danger, false, false); }
+    else { part("danger").remove(); }
+    return root;
+  };
+
+  /* ------------------------------------------------------------------------------ */
   /** The role="log" region: appends messages, never rewrites earlier ones (screen
    *  readers announce additions only). */
-  function ChatLog(element, cards, texts) {
+  function ChatLog(element, cards, texts, plan) {
     this.element = element;
     this.cards = cards;
     this.texts = texts;
+    this.plan = plan || null;
   }
 
   ChatLog.prototype.bubble = function (kind, who) {
@@ -386,18 +541,24 @@
     var custom = message.custom && typeof message.custom === "object" ? message.custom : {};
     var contacts = Array.isArray(custom.contacts) ? custom.contacts : [];
     var kind = "bot";
+    // A plan: the final answer. An emergency message never is one (it stays as it is).
+    var isPlan = custom.emergency !== true && Array.isArray(custom.groups) && custom.groups.length > 0 &&
+      this.plan !== null;
     if (custom.emergency === true) { kind += " message-emergency"; }
-    else if (contacts.length) { kind += " message-contacts"; }
+    else if (contacts.length || isPlan) { kind += " message-contacts"; }
+    if (isPlan) { kind += " message-plan"; }
     var div = this.bubble(kind, this.texts.bot);
     // What a question asks (commune, danger...): lets styles and tests tell them apart.
     if (typeof custom.asks === "string") { div.setAttribute("data-asks", custom.asks); }
     var text = typeof message.text === "string" ? message.text : "";
     // With cards, the text's numbered list repeats them (it is there for plain-text
     // clients): keep its first line, the introduction.
-    if (contacts.length) { text = text.split("\n")[0]; }
+    if (contacts.length || isPlan) { text = text.split("\n")[0]; }
     if (text) { this.paragraph(div, text); }
 
-    if (contacts.length) {
+    if (isPlan) {
+      div.appendChild(this.plan.render(custom));
+    } else if (contacts.length) {
       var list = document.createElement("div");
       list.className = "contacts";
       contacts.forEach(function (c) {
@@ -446,13 +607,73 @@
   /* ------------------------------------------------------------------------------ */
   /** The contacts on paper: a list that only the print stylesheet shows, under a
    *  neutral heading. It starts with the emergency numbers (server-rendered). */
-  function PrintSummary(list, button, hours) {
+  function PrintSummary(list, button, hours, plan, words) {
     this.list = list;
     this.button = button;
     this.hours = hours;
+    this.plan = plan || null;
+    this.words = {};
+    var nodes = words ? words.content.querySelectorAll("[data-word]") : [];
+    for (var i = 0; i < nodes.length; i++) {
+      this.words[nodes[i].getAttribute("data-word")] = nodes[i].textContent;
+    }
     this.initial = Array.prototype.slice.call(list.children);
     button.addEventListener("click", function () { window.print(); });
   }
+
+  /** One contact as one printed line: "name : phone SMS n (hours)". */
+  PrintSummary.prototype.line = function (c) {
+    var parts = [];
+    if (c.phone && c.phone_display) { parts.push(c.phone_display); }
+    if (c.sms) { parts.push("SMS " + c.sms); }
+    var hours = this.hours.format(c.hours);
+    if (hours) { parts.push("(" + hours + ")"); }
+    var li = document.createElement("li");
+    li.setAttribute("data-id", String(c.id || c.name));
+    li.textContent = c.name + (parts.length ? " : " + parts.join(" ") : "");
+    return li;
+  };
+
+  /** The latest plan on paper, with the same structure as on screen and every group
+   *  written out (paper has no disclosure): it replaces the flat list. "En cas de
+   *  danger" closes it, with the server's emergency numbers the plan does not hold. */
+  PrintSummary.prototype.addPlan = function (custom) {
+    if (!this.plan) { return; }
+    var plan = this.plan, self = this, seen = {};
+    while (plan.firstChild) { plan.removeChild(plan.firstChild); }
+    var section = function (title, items) {
+      if (!items.length) { return; }
+      var h = document.createElement("h3");
+      h.textContent = title;
+      var ul = document.createElement("ul");
+      items.forEach(function (li) { ul.appendChild(li); });
+      plan.appendChild(h);
+      plan.appendChild(ul);
+    };
+    var lines = function (contacts) {
+      return contacts.filter(function (c) { return c && typeof c === "object" && c.name; }).map(function (c) {
+        seen[String(c.id || c.name)] = true;
+        return self.line(c);
+      });
+    };
+    PlanView.groups(custom, this.words.more || "").forEach(function (g) {
+      section(g.code === "more" ? (self.words.more || g.title) : g.title, lines(g.contacts));
+    });
+    section(this.words.steps || "", PlanView.steps(custom).map(function (step) {
+      var li = document.createElement("li");
+      var reach = PlanView.reachText(step.contact);
+      li.textContent = step.text + (reach ? " (" + reach + ")" : "");
+      return li;
+    }));
+    var danger = lines(Array.isArray(custom.if_danger) ? custom.if_danger : []);
+    this.initial.forEach(function (li) {
+      if (!seen[li.getAttribute("data-id")]) { danger.push(li.cloneNode(true)); }
+    });
+    section(this.words.danger || "", danger);
+    plan.hidden = false;
+    this.list.hidden = true;
+    this.button.hidden = false;
+  };
 
   PrintSummary.prototype.add = function (contacts) {
     contacts.forEach(function (c) {
@@ -462,20 +683,17 @@
       for (var i = 0; i < existing.length; i++) {
         if (existing[i].getAttribute("data-id") === id) { return; }
       }
-      var parts = [];
-      if (c.phone && c.phone_display) { parts.push(c.phone_display); }
-      if (c.sms) { parts.push("SMS " + c.sms); }
-      var hours = this.hours.format(c.hours);
-      if (hours) { parts.push("(" + hours + ")"); }
-      var li = document.createElement("li");
-      li.setAttribute("data-id", id);
-      li.textContent = c.name + (parts.length ? " : " + parts.join(" ") : "");
-      this.list.appendChild(li);
+      this.list.appendChild(this.line(c));
     }, this);
     this.button.hidden = false;
   };
 
   PrintSummary.prototype.reset = function () {
+    if (this.plan) {
+      while (this.plan.firstChild) { this.plan.removeChild(this.plan.firstChild); }
+      this.plan.hidden = true;
+    }
+    this.list.hidden = false;
     while (this.list.firstChild) { this.list.removeChild(this.list.firstChild); }
     this.initial.forEach(function (li) { this.list.appendChild(li); }, this);
     this.button.hidden = true;
@@ -510,10 +728,14 @@
     this.hours = new HoursFormatter(document.getElementById("hours-words"));
     this.cards = new ContactCard(document.getElementById("contact-template"), this.hours,
                                  new ReportControl(document.getElementById("report-template")));
-    this.log = new ChatLog(document.getElementById("log"), this.cards, this.texts);
+    var planTemplate = document.getElementById("plan-template");
+    this.log = new ChatLog(document.getElementById("log"), this.cards, this.texts,
+                           planTemplate ? new PlanView(planTemplate, this.cards) : null);
     this.wait = document.getElementById("wait");
     this.summary = new PrintSummary(document.getElementById("print-list"),
-                                     document.getElementById("print"), this.hours);
+                                     document.getElementById("print"), this.hours,
+                                     document.getElementById("print-plan"),
+                                     document.getElementById("plan-print-words"));
     this.form = new ChatForm(document.getElementById("chat-form"),
                              document.getElementById("message"), this.send.bind(this));
     this.busy = false;
@@ -555,6 +777,7 @@
       if (self.log.firstChoice(div)) { lastWithChoices = div; }
       var custom = message.custom || {};
       if (Array.isArray(custom.contacts) && custom.contacts.length) { self.summary.add(custom.contacts); }
+      if (div.classList.contains("message-plan")) { self.summary.addPlan(custom); }
     });
     // Show the start of the answer (a list of contacts can be long).
     if (first) { first.scrollIntoView({ block: "start" }); }
