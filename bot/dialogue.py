@@ -561,7 +561,7 @@ class Dialogue:
         result = replace(result, steps=result.steps[:MAX_STEPS])
         step_texts = [st["text"] for st in result.steps]
         custom = {"contacts": result.contacts, "groups": result.groups, "steps": step_texts,
-                  "step_contacts": [st.get("contact") for st in result.steps], "next_steps": step_texts,
+                  "step_details": list(result.steps), "next_steps": step_texts,
                   "if_danger": result.if_danger, "rules": list(result.orientation.rules), "plan": True}
         messages.append({"text": plan_text(result, intro), "custom": custom})
         tail = []
@@ -589,8 +589,9 @@ class Dialogue:
         with_flag = self.orienter.orient(Request(profile=frozenset(profile), **{flag: True}))
         # what the flag adds to an empty request (not to the profile's own contacts: the SMS
         # 114 a deaf person always gets is also, and first, an emergency contact)
-        without = {c["id"] for c in self.orienter.orient(Request()).contacts}
-        return [c for c in with_flag.contacts if c["id"] not in without]
+        base = self.orienter.orient(Request())
+        without = {c["id"] for c in base.contacts + base.if_danger}
+        return [c for c in with_flag.contacts + with_flag.if_danger if c["id"] not in without]
 
     def emergency_message(self, session: Session, text: str | None = None) -> dict:
         """The emergency numbers, first; worded for the person concerned."""

@@ -108,7 +108,7 @@ class Plan:
     contacts: list[dict]  # each with "group"; first, then need groups in taxonomy order, then more
     groups: list[dict]  # [{"code", "title"}], non-empty groups only, in display order
     steps: list[dict]  # [{"text", "service", "contact"?}]
-    if_danger: list[dict]  # contacts shown once under the plan, "En cas de danger"
+    if_danger: list[dict]  # contacts shown once under the plan, "En cas de danger" (in danger: 112, 114 after 17 first)
 
 
 def _written(contact: dict) -> bool:
@@ -129,6 +129,15 @@ def build_plan(spec: PlanSpec, ruleset: RuleSet, snap: Snapshot, request: Reques
         rest = sorted(pairs[head:], key=lambda p: not _written(p[1]))
         pairs = pairs[:head] + rest
     rules = {r.id: r for r in ruleset.rules}
+    # In danger the emergency answer has already given 17, 112 and SMS 114: the plan keeps
+    # the first of them first, and the others once under it ("En cas de danger"), so that
+    # the situation's line and local help are not pushed behind "Voir tous les contacts".
+    later_emergency: list[dict] = []
+    if request.danger:
+        emergency = [p for p in pairs if snap.services[p[0].service_id].emergency]
+        if len(emergency) > 1:
+            later_emergency = [c for _, c in emergency[1:]]
+            pairs = [p for p in pairs if p not in emergency[1:]]
 
     def need_of(rec) -> str:
         rule = rules.get(rec.rule)
@@ -171,7 +180,8 @@ def build_plan(spec: PlanSpec, ruleset: RuleSet, snap: Snapshot, request: Reques
             # the way in of the service through which one does it, even when it is not a card of the plan
             step["contact"] = by_id.get(st.service) or contact_of(snap.services[st.service], st.text)
         steps.append(step)
-    if_danger = [] if request.danger else [contact_of(snap.services[r.service_id], r.why) for r in orientation.if_danger]
+    if_danger = later_emergency if request.danger else [
+        contact_of(snap.services[r.service_id], r.why) for r in orientation.if_danger]
     return Plan(out, groups, steps, if_danger)
 
 

@@ -57,7 +57,10 @@ def _check_plan(directory, orienter, req, spec):
     nines = [c for c in contacts + result.if_danger if c["id"] == "police-secours-17"]
     assert len(nines) == 1, where
     if req.danger:
-        assert result.if_danger == [] and ids[0] in ("police-secours-17", "urgence-sms-114"), where
+        # the first emergency contact first; the other emergency numbers once, under the plan
+        assert ids[0] in ("police-secours-17", "urgence-sms-114"), where
+        assert all(snap.services[c["id"]].emergency for c in result.if_danger), where
+        assert sum(snap.services[i].emergency for i in ids[:3]) == 1 or req.distress, where
     # steps: short French texts without digits (numbers come from the directory)
     assert all(st["text"] and not re.search(r"\d", st["text"]) for st in result.steps), where
     # profiles
@@ -176,7 +179,10 @@ def test_plan_text_has_the_plan_structure_and_only_directory_digits(directory, o
                 rest = rest.replace(c[k], "")
     assert not re.search(r"\d", rest), rest
     danger = orienter.orient(build_request(directory.vocabulary, danger=True))
-    assert "En cas de danger" not in plan_text(danger)
+    text = plan_text(danger)
+    # in danger: 17 first, the other emergency numbers once under the plan, never twice
+    assert text.index("Police secours") < text.index("En cas de danger") < text.index("Numéro d'urgence européen")
+    assert text.count("Numéro d'urgence européen") == 1
 
 
 def _rules_dir(tmp_path, extra: str):
@@ -293,7 +299,8 @@ def test_api_orientation_returns_the_plan(client):
     assert body["steps"] and all(set(st) >= {"text", "service"} for st in body["steps"])
     assert list(contract("orientation").iter_errors(body)) == []
     danger = client.post("/api/orientation", json={"danger": True}).json()
-    assert danger["if_danger"] == [] and danger["contacts"][0]["why"].startswith("Vous êtes en danger maintenant")
+    assert danger["contacts"][0]["why"].startswith("Vous êtes en danger maintenant")
+    assert "police-secours-17" not in [c["id"] for c in danger["if_danger"]]
     r = client.post("/api/orientation", json={"gender": "autre"})
     assert r.status_code == 422 and r.json()["field"] == "gender"
 

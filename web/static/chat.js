@@ -395,7 +395,8 @@
   /** The steps as [{text, contact}]: a step is a string, or {text, service, contact?}
    *  where `contact` is the service through which one does it. */
   PlanView.steps = function (custom) {
-    var steps = Array.isArray(custom.steps) ? custom.steps : [];
+    // step_details (the rules' steps, with the service they go through) when the engine sends them
+    var steps = Array.isArray(custom.step_details) ? custom.step_details : (Array.isArray(custom.steps) ? custom.steps : []);
     return steps.map(function (s) {
       if (typeof s === "string") { return { text: s, contact: null }; }
       if (!s || typeof s.text !== "string") { return null; }
