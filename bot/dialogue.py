@@ -589,9 +589,10 @@ class Dialogue:
         with_flag = self.orienter.orient(Request(profile=frozenset(profile), **{flag: True}))
         # what the flag adds to an empty request (not to the profile's own contacts: the SMS
         # 114 a deaf person always gets is also, and first, an emergency contact)
-        base = self.orienter.orient(Request())
-        without = {c["id"] for c in base.contacts + base.if_danger}
-        return [c for c in with_flag.contacts + with_flag.if_danger if c["id"] not in without]
+        without = {c["id"] for c in self.orienter.orient(Request()).contacts}
+        # in danger the plan keeps 17 first and 112, SMS 114 under it: all are the flag's
+        extra = with_flag.if_danger if flag == "danger" else []
+        return [c for c in with_flag.contacts + extra if c["id"] not in without]
 
     def emergency_message(self, session: Session, text: str | None = None) -> dict:
         """The emergency numbers, first; worded for the person concerned."""

@@ -68,7 +68,7 @@ def features(text: str, lemmas: str, cues: list[str] | None = None) -> str:
     return f"{norm} {' '.join(stem_words(norm))} {lemmas} {cue} {cue}".strip()
 
 
-UNSURE = 0.5
+UNSURE = 0.6
 NUDGE = 0.2
 
 
@@ -84,7 +84,7 @@ def evident(cues: list[str]) -> str | None:
         return "maltraitance_vulnerable"
     if "child_victim" in c and c & {"violence", "neglect"} and "harassment" not in c:
         return "enfant_en_danger"
-    if "partner" in c and c & {"violence", "control", "money"}:
+    if "partner" in c and c & {"violence", "control", "money", "harassment"}:
         return "violences_conjugales"
     if "family" in c and c & {"violence", "control"}:
         return "violences_intrafamiliales"
