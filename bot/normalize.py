@@ -133,7 +133,7 @@ EXTRA_SMS = {
     "kil": "qu il", "kils": "qu ils", "kel": "quel", "kelle": "qu elle", "jveu": "je veux",
     "veu": "veux", "plu": "plus", "jtiens": "je tiens", "jtien": "je tiens", "jpp": "j en peux plus",
     "jpeu": "je peux", "tjr": "toujours", "jmen": "je m en", "jme": "je me", "jsais": "je sais",
-    "ajd": "aujourd hui",
+    "ajd": "aujourd hui", "e": "est", "devan": "devant", "derier": "derriere", "1": "un", "1e": "une",
 }
 # SMS keys by their squeezed spelling, so that an emphasised "jsuuis" or "qqnn" still expands
 # (not the squeezed forms that are words or other keys: "tt" -> "t", "ttes" -> "tes").

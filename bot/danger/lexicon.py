@@ -57,10 +57,10 @@ class Pattern:
 class Guard:
     id: str
     kind: str
-    regex: WordRegex | re.Pattern[str]  # WordRegex for the guards scanned on every clause
+    regex: WordRegex | re.Pattern[str]  # a plain regex for negation_after only
     applies_to: frozenset[str]
     unless: re.Pattern[str] | None
-    leaves: str | None  # time guards: the danger level left when they cancel certain danger
+    leaves: str | None  # time and frame guards: the danger level they leave (None: no danger)
 
 
 @dataclass(frozen=True)
@@ -172,14 +172,14 @@ class _Loader:
         leaves = None
         if "leaves" in entry:
             leaves = c.choice(entry, "leaves", (POSSIBLE, NONE), NONE)
-            if kind != "time":
-                c.add(entry, "'leaves' only means something for guards of kind 'time'", "leaves")
+            if kind not in ("time", "frame"):
+                c.add(entry, "'leaves' only means something for guards of kind 'time' or 'frame'", "leaves")
             leaves = None if leaves == NONE else leaves
         unless = self.compiled(entry, "unless") if "unless" in entry else None
-        # Present markers and statements of safety are looked for in every clause, at word
-        # starts; the other guards are only tried around a match, as plain regexes.
-        regex = (self.word_regex(entry, "pattern", False) if kind in ("now", "safety")
-                 else self.compiled(entry, "pattern"))
+        # Guards match at word starts too, but for negation_after, which reads what follows
+        # a match from its very first character ("^\s*pas").
+        regex = (self.compiled(entry, "pattern") if kind == "negation_after"
+                 else self.word_regex(entry, "pattern", False))
         if regex is None or kind is None:
             return None
         return Guard(gid, kind, regex, frozenset(applies), unless, leaves)

@@ -105,9 +105,10 @@ class WordRegex:
         self._compiled = re.compile(source if whole else f" (?:{source})")
         self._wide: re.Pattern[str] | None = None
         if not whole:
+            wide = without_assertions(source)
             try:
                 # multiline: "$" also matches at the end of each clause of a joined message
-                self._wide = re.compile(f"(?m) (?:{without_assertions(source)})")
+                self._wide = re.compile(f"(?m) (?:{wide})")
             except re.error:
                 self._wide = None  # the full pattern alone, at every word start
 

@@ -33,6 +33,7 @@ __all__ = ["read"]
 
 _RANK = {None: 0, POSSIBLE: 1, CERTAIN: 2}
 _NO_TIME = "no time"
+_CANCELLED = "cancelled"
 
 _NEGATION_WORD = re.compile(r"\b(?:pas|plus|jamais|rien)\b")
 _SUBJECT = re.compile(r"(?:je|j|il|elle|ils|elles|on|tu)\b")
@@ -86,7 +87,7 @@ class _Message:
             return True
         if self.negated(clause, m, flag):
             return True
-        if self.cached(("frame", ci, flag), lambda: self.any("frame", flag, clause)):
+        if self.framed(ci, flag) == _CANCELLED:
             return True
         idioms = self.cached(("idiom", ci, flag), lambda: [
             im.span() for g in self.guards["idiom"] if flag in g.applies_to for im in g.regex.finditer(clause)])
@@ -96,21 +97,38 @@ class _Message:
             return True
         return False
 
+    def framed(self, ci: int, flag: str) -> str | None:
+        """_CANCELLED when a frame makes the clause not literal (fiction, a game, a
+        hypothesis), POSSIBLE when it is reported (a confidence), else None."""
+        def compute() -> str | None:
+            clause, found = self.clauses[ci], None
+            for g in self.guards["frame"]:
+                if flag in g.applies_to and g.regex.search(clause) and not (g.unless and g.unless.search(clause)):
+                    if g.leaves is None or flag != "danger":
+                        return _CANCELLED
+                    found = g.leaves
+            return found
+        return self.cached(("frame", ci, flag), compute)
+
     def level(self, p: Pattern, ci: int, m: Hit) -> str | None:
         """The danger level this match gives."""
         if self.cancelled("danger", p, ci, m):
             return None
+        if self.framed(ci, "danger") == POSSIBLE:  # "ma fille m a confie que son copain la frappe"
+            left = self.time_left(ci, m)
+            return POSSIBLE if left in (_NO_TIME, POSSIBLE) else None
         now = ci in self.now
         if p.section == "possible":
             left = self.time_left(ci, m)
             return POSSIBLE if left in (_NO_TIME, POSSIBLE) else None
+        level: str | None = CERTAIN
         if p.needs_now and not now:
-            return p.without_now
-        if not now and not p.present:
-            left = self.time_left(ci, m)
-            if left != _NO_TIME:
-                return left
-        return CERTAIN
+            level = p.without_now
+        if level is not None and not now and not p.present:
+            left = self.time_left(ci, m)  # a past or habitual time leaves less, never more
+            if left != _NO_TIME and _RANK[left] < _RANK[level]:
+                level = left
+        return level
 
     def distress(self, p: Pattern, ci: int, m: Hit) -> bool:
         if p.needs_now and ci not in self.now:
@@ -136,7 +154,7 @@ class _Message:
         start, end = _subclause(clause, m.start)
         part = clause[start:end]
         times = self.cached(("time", ci, start, end), lambda: [
-            (t.start() + start, t.end() + start, g.leaves)
+            (t.start + start, t.end + start, g.leaves)
             for g in self.guards["time"] if "danger" in g.applies_to for t in g.regex.finditer(part)])
         left: str | None = _NO_TIME
         for ts, te, leaves in times:
