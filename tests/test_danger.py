@@ -469,6 +469,7 @@ LEVELS = [
     ("j'entends le voisin taper sa femme", "certain"),
     ("il me menace de mort en ce moment", "certain"),
     ("il tape le bebe", "certain"),
+    ("j'entends des coups chez la voisine", "certain"),
     # possible: violence that goes on, threats, fear, someone else's violence told, recent violence
     ("ma sœur se fait frapper par son mari", "possible"),
     ("ma soeur se fait frapper par son mari", "possible"),
@@ -485,6 +486,10 @@ LEVELS = [
     ("j'ai été agressée hier soir", "possible"),
     ("ma fille m'a raconté que son copain la frappe", "possible"),
     ("mon ex a frappé notre fils", "possible"),
+    ("il sort de prison demain et j'ai peur", "possible"),
+    ("il menace de prendre les enfants", "possible"),
+    ("il ma dit que si je partais il me tuerait", "possible"),
+    ("je crois que ma collègue est battue par son mari", "possible"),
     # none: past, negated, safe, not a threat, fiction, ordinary requests
     ("il m'a frappée il y a trois ans", None),
     ("j'ai été violée il y a dix ans", None),
@@ -497,6 +502,7 @@ LEVELS = [
     ("si un jour il me frappe je fais quoi", None),
     ("je voudrais des infos sur les violences conjugales", None),
     ("bonjour je cherche un avocat", None),
+    ("j'ai peur de me tromper de formulaire", None),
     ("il m'a menacée la semaine dernière mais il est parti chez sa mère et il ne revient pas", None),
 ]
 
