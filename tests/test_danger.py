@@ -470,6 +470,9 @@ LEVELS = [
     ("il me menace de mort en ce moment", "certain"),
     ("il tape le bebe", "certain"),
     ("j'entends des coups chez la voisine", "certain"),
+    ("non je suis pas en sécurité, il vient de rentrer", "certain"),
+    ("je ne me sens pas en sécurité", "certain"),
+    ("oui j'entends encore quelqu'un marcher là haut", "certain"),
     # possible: violence that goes on, threats, fear, someone else's violence told, recent violence
     ("ma sœur se fait frapper par son mari", "possible"),
     ("ma soeur se fait frapper par son mari", "possible"),
@@ -490,6 +493,11 @@ LEVELS = [
     ("il menace de prendre les enfants", "possible"),
     ("il ma dit que si je partais il me tuerait", "possible"),
     ("je crois que ma collègue est battue par son mari", "possible"),
+    ("mon mari m'a encore frappée hier soir devant les enfants", "possible"),
+    ("quand il a bu il devient violent avec moi", "possible"),
+    ("c'est mon compagnon, il me fait peur", "possible"),
+    ("on vient de rentrer, la porte est fracturée et tout est retourné", "possible"),
+    ("je crois qu'on m'a cambriolé", "possible"),
     # none: past, negated, safe, not a threat, fiction, ordinary requests
     ("il m'a frappée il y a trois ans", None),
     ("j'ai été violée il y a dix ans", None),
@@ -503,6 +511,9 @@ LEVELS = [
     ("je voudrais des infos sur les violences conjugales", None),
     ("bonjour je cherche un avocat", None),
     ("j'ai peur de me tromper de formulaire", None),
+    ("ce film me fait peur", None),
+    ("j'ai été cambriolé il y a deux ans", None),
+    ("je veux porter plainte pour la vitre cassée de ma voiture", None),
     ("il m'a menacée la semaine dernière mais il est parti chez sa mère et il ne revient pas", None),
 ]
 
