@@ -19,6 +19,7 @@ def evaluate(understander, messages: list[dict] | None = None) -> dict:
     confusion: Counter = Counter()
     correct = danger_tp = danger_fp = danger_fn = distress_tp = distress_fn = distress_fp = commune_ok = 0
     role_ok = role_n = 0
+    possible = possible_on_danger = 0  # danger asked about, not declared
     for m in messages:
         u = understander.understand(m["text"])
         got = u.situation
@@ -34,6 +35,8 @@ def evaluate(understander, messages: list[dict] | None = None) -> dict:
         danger_tp += u.danger and m["danger"]
         danger_fp += u.danger and not m["danger"]
         danger_fn += (not u.danger) and m["danger"]
+        possible += u.danger_level == "possible"
+        possible_on_danger += u.danger_level == "possible" and m["danger"]
         distress_tp += u.distress and m["distress"]
         distress_fp += u.distress and not m["distress"]
         distress_fn += (not u.distress) and m["distress"]
@@ -53,6 +56,8 @@ def evaluate(understander, messages: list[dict] | None = None) -> dict:
         "top1_accuracy": correct / n,
         "danger_recall": _ratio(danger_tp, danger_tp + danger_fn),
         "danger_precision": _ratio(danger_tp, danger_tp + danger_fp),
+        "danger_possible": possible,
+        "danger_possible_on_danger": possible_on_danger,
         "distress_recall": _ratio(distress_tp, distress_tp + distress_fn),
         "distress_precision": _ratio(distress_tp, distress_tp + distress_fp),
         "commune_accuracy": commune_ok / n,
@@ -73,6 +78,8 @@ def report(figures: dict) -> str:
               f"top-1 situation accuracy   {f(figures['top1_accuracy'])}",
               f"danger recall              {f(figures['danger_recall'])}",
               f"danger precision           {f(figures['danger_precision'])}",
+              f"danger possible (asked)    {figures['danger_possible']:5} messages "
+              f"({figures['danger_possible_on_danger']} of them labelled danger)",
               f"distress recall            {f(figures['distress_recall'])}",
               f"distress precision         {f(figures['distress_precision'])}",
               f"commune accuracy           {f(figures['commune_accuracy'])}",

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from directory.text import fold
 
-__all__ = ["normalize", "clauses", "tokens", "SMS"]
+__all__ = ["normalize", "clauses", "tokens", "SMS", "squeeze", "squeeze_regex", "prepare_clauses"]
 
 # token -> replacement (several words allowed). Only unambiguous spellings.
 SMS = {
@@ -84,3 +84,99 @@ def fold_keep(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     return normalize(text).split()
+
+
+# ---------------------------------------------------------------- for reviewed patterns
+#
+# The danger and distress patterns (bot/danger.yml) read clauses made ready by
+# `prepare_clauses`, on top of `normalize`:
+# * letters repeated for emphasis are squeezed ("auuu secouuurs", "frapppe"), and so are
+#   doubled letters, so "frappe" and "frape" read the same (`squeeze_regex` squeezes the
+#   patterns the same way when they are loaded);
+# * SMS spellings whose letters were repeated are expanded again ("jsuuis");
+# * a few more SMS spellings ("kil", "plu", "jtiens", "jpp");
+# * "ma"/"ta" before a violent past participle, or its infinitive, is "m a" ("il ma etrangler");
+# * "c est est", which `normalize` makes of "c'est" ("c" is an SMS key), is "c est";
+# * "plus l a force", which `normalize` makes of "plus la force", is "plus la force" (a few
+#   nouns, after a word that cannot be a subject or an object pronoun).
+
+_RUN = re.compile(r"([a-z])\1+")
+
+
+def squeeze(text: str) -> str:
+    """Collapse runs of one letter: 'frappe' -> 'frape', 'secouuurs' -> 'secours'."""
+    return _RUN.sub(r"\1", text)
+
+
+def squeeze_regex(source: str) -> str:
+    """Squeeze doubled letters of a regex source, leaving escapes (\\b, \\d...) intact."""
+    out: list[str] = []
+    i = 0
+    while i < len(source):
+        c = source[i]
+        if c == "\\" and i + 1 < len(source):
+            out.append(source[i : i + 2])
+            i += 2
+            continue
+        nxt = source[i + 1] if i + 1 < len(source) else ""
+        # "pp" -> "p" and "pp+" -> "p+", but "ee?" stays: "e?" alone would also match nothing.
+        if c.isalpha() and out and out[-1] == c and nxt not in ("?", "*", "{"):
+            i += 1
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+# SMS spellings `normalize` leaves alone (kept small and unambiguous).
+EXTRA_SMS = {
+    "kil": "qu il", "kils": "qu ils", "kel": "quel", "kelle": "qu elle", "jveu": "je veux",
+    "veu": "veux", "plu": "plus", "jtiens": "je tiens", "jtien": "je tiens", "jpp": "j en peux plus",
+    "jpeu": "je peux", "tjr": "toujours", "jmen": "je m en", "jme": "je me", "jsais": "je sais",
+    "ajd": "aujourd hui", "e": "est", "devan": "devant", "derier": "derriere", "1": "un", "1e": "une",
+}
+# SMS keys by their squeezed spelling, so that an emphasised "jsuuis" or "qqnn" still expands
+# (not the squeezed forms that are words or other keys: "tt" -> "t", "ttes" -> "tes").
+_NOT_SMS = {"t", "m", "n", "s", "te", "tes", "me", "ne", "ce", "se", "le", "la", "de"}
+_SMS_SQUEEZED = {
+    squeeze(k): v for k, v in {**SMS, **EXTRA_SMS}.items()
+    if v != k and (squeeze(k) == k or (squeeze(k) not in SMS and squeeze(k) not in _NOT_SMS))
+}
+_ELIDED = re.compile(
+    r"\b([mt])a ((?:frap|tap|cogn|tabas|etrangl|etouf|egorg|poignard|plant|enferm|atach|sequestr|enlev|"
+    r"kidnap|viol|menac|agres|bles|brul|bloqu|coinc|drogu|jet|pous|lanc|defonc|forc|tir|tu|gifl|ecras|"
+    r"bat|mord|ligot|train|balanc|insult|touch|vol|suiv|arnaqu|escroqu|cambriol|harcel|cas|vir|atrap|"
+    r"retenu|menot)(?:e|es|er|ee|ees|u|ue|us|ues|i|ie|is)?)\b"
+)
+_C_EST = re.compile(r"\bc est (?=(?:est|etait|etaient|sera|serait|fut)\b)")
+_LA_NOUN = re.compile(r"\b(\w+) l a (force|menace|touche|case|pouse|vole|jete)\b")
+_PRONOUNS = {"il", "elle", "on", "ils", "elles", "qui", "je", "j", "tu", "nous", "vous", "ne", "n",
+             "me", "m", "te", "t", "se", "s", "lui", "y", "en", "que", "qu"}
+
+
+def prepare_clauses(normalised: list[str]) -> list[str]:
+    """Normalised clauses (`clauses`) made ready for squeezed patterns (see above); the
+    clauses are handled together, a few regex passes for the whole message."""
+    text = "\n".join(normalised)
+    squeezed = squeeze(text)
+    words, squeezed_words = set(text.split()), set(squeezed.split())
+    # Only when some word is an SMS spelling once squeezed ("jsuuis"), or one of ours ("kil").
+    if (squeezed_words & _SMS_SQUEEZED.keys()) - words or not EXTRA_SMS.keys().isdisjoint(words):
+        lines = []
+        for line, sline in zip(text.split("\n"), squeezed.split("\n")):
+            out = []
+            for w, sq in zip(line.split(" "), sline.split(" ")):
+                if w in EXTRA_SMS:
+                    out.append(EXTRA_SMS[w])
+                elif sq != w:  # repeated letters: "jsuuis" is still "jsuis"
+                    out.append(_SMS_SQUEEZED.get(sq, sq))
+                else:
+                    out.append(w)
+            lines.append(" ".join(out))
+        squeezed = squeeze("\n".join(lines))
+    text = _C_EST.sub("c ", squeezed) if "c est " in squeezed else squeezed
+    if " l a " in text:
+        text = _LA_NOUN.sub(lambda m: m.group(0) if m.group(1) in _PRONOUNS else f"{m.group(1)} la {m.group(2)}", text)
+    if "a " in text:
+        text = _ELIDED.sub(r"\1 a \2", text)
+    return text.split("\n") if text else []

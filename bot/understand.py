@@ -1,8 +1,12 @@
 """Understanding one message: danger and distress first (deterministic rules), then
 the situation (classifier), the place (directory), the role, age group and needs.
 
+Danger has three levels (`bot.danger`): "certain" (the emergency answer at once),
+"possible" (the safety question at once) and None. `danger` stays the boolean of the
+/api/understand contract: True exactly when the level is "certain".
+
 Fails safe: if anything goes wrong after the danger rules, or in them, the answer
-says danger, so that the reply starts with the emergency numbers.
+says certain danger, so that the reply starts with the emergency numbers.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from pathlib import Path
 
 from directory import Commune, Directory
 
-from .danger import detect
+from .danger import CERTAIN, LEVELS, detect
 from .normalize import normalize
 from .places import find_place
 from .profile import extract_profile
@@ -43,16 +47,25 @@ class Understanding:
     profile: list[str] = field(default_factory=list)
     gender: str | None = None  # the writer's, only when stated
     failed: bool = False  # something broke: danger was set to be safe
+    danger_level: str | None = None  # "certain" | "possible" | None
+
+    def __post_init__(self) -> None:
+        if self.danger_level not in (*LEVELS, None):
+            raise ValueError(f"unknown danger level {self.danger_level!r}")
+        if self.danger or self.danger_level == CERTAIN:  # the two always agree
+            self.danger, self.danger_level = True, CERTAIN
 
     @property
     def situation(self) -> str | None:
         return self.situations[0][0] if self.situations else None
 
     def as_dict(self) -> dict:
-        """The contract of POST /api/understand (+ optional out_of_area and profile)."""
+        """The contract of POST /api/understand (+ optional out_of_area, profile and
+        danger_level)."""
         return {
             "situations": [{"code": c, "score": round(s, 3)} for c, s in self.situations],
             "danger": self.danger,
+            "danger_level": self.danger_level,
             "distress": self.distress,
             "commune": {"code": self.commune.insee, "name": self.commune.name} if self.commune else None,
             "commune_candidates": [{"code": c.insee, "name": c.name} for c in self.commune_candidates],
@@ -82,13 +95,13 @@ class Understander:
             flags = detect(text)
         except Exception as exc:  # the type only: an exception's message can quote the text
             log.error("danger rules failed (%s): answering as danger", type(exc).__name__)
-            return Understanding(danger=True, failed=True)
-        result = Understanding(danger=flags.danger, distress=flags.distress)
+            return Understanding(danger=True, danger_level=CERTAIN, failed=True)
+        result = Understanding(danger=flags.danger, distress=flags.distress, danger_level=flags.danger_level)
         try:
             self._fill(text, result)
         except Exception as exc:
             log.error("understanding failed (%s): answering as danger", type(exc).__name__)
-            return Understanding(danger=True, distress=flags.distress, failed=True)
+            return Understanding(danger=True, danger_level=CERTAIN, distress=flags.distress, failed=True)
         return result
 
     def _fill(self, text: str, result: Understanding) -> None:
