@@ -393,7 +393,9 @@ def _check_final(conv: Conversation, recommendation: dict | None, with_it: list[
     out += _check_text("recommandation", e, _fold(" ".join(str(r.get("text") or "") for r in with_it)))
     contacts = [c for c in _custom(recommendation).get("contacts") or [] if isinstance(c, dict)]
     got = [c.get("id") for c in contacts]
-    missing = [s for s in e.get("must") or () if s not in got]
+    # the numbers shown once under the plan ("En cas de danger") are part of it
+    under = [c.get("id") for c in _custom(recommendation).get("if_danger") or [] if isinstance(c, dict)]
+    missing = [s for s in e.get("must") or () if s not in got + under]
     if missing:
         out.append(f"contacts manquants {missing} (reçus : {got})")
     wrong = [s for s in e.get("must_not") or () if s in got]

@@ -227,11 +227,12 @@ class Dialogue:
             session.facts["distress"] = True
             result.alerts.append(self.distress_message(session))
         if level == "certain" or u.danger:
-            self._set(session, "danger", True, "text")
+            self._set(session, "danger", True, "answer" if session.pending == "danger" else "text")
             result.alerts.insert(0, self.emergency_message(session))
         elif session.facts.get("danger") is True and was_danger is not True:
             result.alerts.insert(0, self.emergency_message(session))  # "non" to "êtes-vous en sécurité ?"
-        elif level == "possible" and session.facts.get("danger") is None and "danger" not in session.skipped:
+        elif (level == "possible" and session.facts.get("danger") is None and "danger" not in session.skipped
+              and "danger" not in self.spec.not_asked.get(session.facts.get("role"), ())):
             # possible danger: the safety question now, with the numbers under it
             result.alerts += [self.ask(session, "danger"), self.if_danger_message(session)]
             result.asked_now = True
