@@ -436,8 +436,12 @@ class Dialogue:
         relative = self._relative(reading.norm)
         age = u.age_group
         if facts.get("role") == "victime" and reading.its_me:
-            if facts.pop("concerned", None) and session.sources.get("age_group") != "button":
-                facts.pop("age_group", None)  # it was the relative's age
+            if facts.pop("concerned", None) or current == "proche":
+                # what was said of the relative (their age, their safety) is asked again of the writer
+                for fact in ("age_group", "danger"):
+                    if session.sources.get(fact) != "button":
+                        facts.pop(fact, None)
+                        session.skipped.discard(fact)
         elif relative and facts.get("role") in ("proche", "professionnel", None) and (
                 "concerned" not in facts or reading.not_me or reading.correction):
             facts["concerned"] = relative
