@@ -202,8 +202,9 @@ def _other_departement_named(words: list[str], caps: list[bool], deps: dict[str,
 
 def find_place(text: str, index: CommuneIndex) -> PlaceResult:
     tokens = place_tokens(text)
-    words = [w for w, _ in tokens]
-    caps = [c for _, c in tokens]
+    words = [w for w, _, _ in tokens]
+    caps = [c for _, c, _ in tokens]
+    written = [r for _, _, r in tokens]
     norm = " ".join(words)
     local = set(index.departements)
     bracketed = {m.lower() for m in re.findall(r"\(\s*(\d{2}|2[abAB]|97\d)\s*\)", text)}
@@ -224,27 +225,36 @@ def find_place(text: str, index: CommuneIndex) -> PlaceResult:
     found: list[tuple[int, int, int, list[Commune], str | None]] = []  # (start, end, strength, communes, cue)
     elsewhere: list[tuple[int, int, str | None]] = []  # (start, end, cue)
     deps = _departements()
+    # words inside a phrase that is never a place ("en guise de")
+    blocked = set()
+    for phrase in NOT_PLACES:
+        n = len(phrase.split())
+        for i in range(len(words) - n + 1):
+            if " ".join(words[i:i + n]) == phrase:
+                blocked.update(range(i, i + n))
     for start in range(len(words)):
+        if start in blocked:
+            continue
         before = " ".join(words[max(0, start - 4):start])
         if STREET.search(before + " "):
             continue
         cue = _cue_before(words, start)
         for end in range(min(len(words), start + MAX_SPAN), start, -1):
             span = " ".join(words[start:end])
-            if any(span.startswith(p) or (before + " " + span).endswith(p) for p in NOT_PLACES):
-                continue
             communes = index.by_norm.get(span) or index.by_alias.get(span)
+            head = False
             if not communes and cue and cue not in WEAK:
                 communes = index.by_head.get(span)
+                head = bool(communes)
             if communes and _named_departement(words, caps, end, deps, local, bracketed):
                 communes = None  # "Saint-Quentin dans les Yvelines", "Charmes (88)": a homonym elsewhere
                 elsewhere.append((start, end, cue))
             if communes:
-                strength = _local_strength(index, span, communes, cue, caps[start], end - start)
+                strength = _local_strength(index, span, communes, cue, caps[start], end - start, head)
                 if strength:
                     found.append((start, end, strength, communes, cue))
             if span in index.elsewhere and _introduced_elsewhere(index, span, words, caps, start, end, cue, deps,
-                                                                 local, bracketed):
+                                                                 local, bracketed, written):
                 elsewhere.append((start, end, cue))
     named_other_dep = _other_departement_named(words, caps, deps, local)
     # drop Aisne matches covered by a longer out-of-area mention
@@ -281,7 +291,7 @@ def find_place(text: str, index: CommuneIndex) -> PlaceResult:
 
 
 def _local_strength(index: CommuneIndex, span: str, communes: list[Commune], cue: str | None, capital: bool,
-                    length: int) -> int:
+                    length: int, head: bool = False) -> int:
     """How surely a name of the Aisne is meant as a place: 3 where the person lives, 2
     after a place cue, 1 a long or populous name found bare, 0 not a place."""
     multiword = length >= 2
@@ -290,6 +300,9 @@ def _local_strength(index: CommuneIndex, span: str, communes: list[Commune], cue
     # lower case after a bare preposition, is that word
     town = max(c.population or 0 for c in communes) >= TOWN
     if cue in BARE and not capital and not town and _name_is_common(index, span):
+        return 0
+    # the first words of a name ("la ville" of La Ville-aux-Bois) in lower case are words
+    if head and not capital and _name_is_common(index, span):
         return 0
     if cue and CUES[cue] == "residence":
         return 3
@@ -302,14 +315,15 @@ def _local_strength(index: CommuneIndex, span: str, communes: list[Commune], cue
 
 def _introduced_elsewhere(index: CommuneIndex, span: str, words: list[str], caps: list[bool], start: int, end: int,
                           cue: str | None, deps: dict[str, str], local: set[str],
-                          bracketed: set[str] = frozenset()) -> bool:
+                          bracketed: set[str] = frozenset(), written: list[str] | None = None) -> bool:
     """Whether a name of a commune of another département is introduced as a place."""
     kind = CUES.get(cue) if cue else None
     strong = kind in ("residence", "strong")
     capital = caps[start]
     letters = len(span.replace(" ", ""))
     population = max((e.get("population") or 0) for e in index.elsewhere[span])
-    common = _name_is_common(index, span)
+    # the name ("La Marche") or the words as written ("mère" for Méré) are ordinary words
+    common = _name_is_common(index, span) or bool(written) and all(is_common_word(w) for w in written[start:end])
     if _named_departement(words, caps, end, deps, local, bracketed):
         # "à Charmes dans les Vosges", "Bu (28)"; not "chez sa mère dans le Nord"
         return capital or not (common or letters <= SHORT)
