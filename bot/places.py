@@ -299,10 +299,11 @@ def _local_strength(index: CommuneIndex, span: str, communes: list[Commune], cue
     # "au bourg", "aux pommiers", "à la ville": a name that is an ordinary word, in
     # lower case after a bare preposition, is that word
     town = max(c.population or 0 for c in communes) >= TOWN
-    if cue in BARE and not capital and not town and _name_is_common(index, span):
+    # (three words or more are a name: "à la ville aux bois")
+    if cue in BARE and not capital and not town and length < 3 and _name_is_common(index, span):
         return 0
     # the first words of a name ("la ville" of La Ville-aux-Bois) in lower case are words
-    if head and not capital and _name_is_common(index, span):
+    if head and not capital and length < 3 and _name_is_common(index, span):
         return 0
     if cue and CUES[cue] == "residence":
         return 3
