@@ -41,6 +41,11 @@ class Understanding:
     commune: Commune | None = None
     commune_candidates: list[Commune] = field(default_factory=list)
     out_of_area: bool = False
+    # how the place (commune, candidates or out of area) was introduced: by a place cue
+    # or a code ("j'habite à", "près de", "sur", "02300") rather than found bare; and
+    # whether as where the person lives ("j'habite", "je vis à")
+    commune_cue: bool = False
+    commune_residence: bool = False
     role: str | None = None
     age_group: str | None = None
     needs: list[str] = field(default_factory=list)
@@ -116,6 +121,8 @@ class Understander:
         result.commune = place.commune
         result.commune_candidates = list(place.candidates) if place.commune is None else []
         result.out_of_area = place.out_of_area
+        result.commune_cue = place.cue is not None
+        result.commune_residence = place.cue == "residence"
         profile = extract_profile(text)
         result.role, result.age_group = profile.role, profile.age_group
         result.needs, result.profile = list(profile.needs), list(profile.profile)

@@ -66,7 +66,7 @@ class CommuneIndex:
     CUTOFF = 78.0
 
     def __init__(self, communes: list[Commune], aliases: list[tuple[str, str]],
-                 elsewhere: list[tuple[str, str, str]] = ()):
+                 elsewhere: list[tuple] = ()):
         self.by_insee = {c.insee: c for c in communes}
         self.by_postal: dict[str, list[Commune]] = {}
         self.by_norm: dict[str, list[Commune]] = {}
@@ -93,8 +93,10 @@ class CommuneIndex:
             if insee in self.by_insee and self.by_insee[insee] not in self.by_alias.get(norm, []):
                 self.by_alias.setdefault(norm, []).append(self.by_insee[insee])
         self.elsewhere: dict[str, list[dict]] = {}
-        for norm, name, dep in elsewhere:
-            self.elsewhere.setdefault(norm, []).append({"name": name, "departement": dep})
+        # (norm, name, departement[, population]): the population tells a known town
+        for norm, name, dep, *rest in elsewhere:
+            self.elsewhere.setdefault(norm, []).append({"name": name, "departement": dep,
+                                                        "population": rest[0] if rest else None})
         # one choice list for rapidfuzz: names first, then aliases
         self._choices: list[str] = list(self.by_norm) + [a for a in self.by_alias if a not in self.by_norm]
         self.departements = {c.insee[:2] for c in communes}

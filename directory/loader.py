@@ -113,7 +113,8 @@ def _read_communes(data_dir: Path, ds: Dataset, problems: _Collector) -> None:
                                "insee": row["insee"], "kind": row["kind"].strip()})
     elsewhere_path = data_dir / "places_elsewhere.csv"
     if elsewhere_path.exists():
-        ds.elsewhere = [{"norm": normalize_place(r["name"]), "name": r["name"], "departement": r["departement"]}
+        ds.elsewhere = [{"norm": normalize_place(r["name"]), "name": r["name"], "departement": r["departement"],
+                         "population": int(r["population"]) if (r.get("population") or "").isdigit() else None}
                         for r in _read_csv(elsewhere_path, problems, ("name", "departement"))]
     # de-duplicate aliases on their normalised key (two spellings of one alias)
     unique = {(a["norm"], a["insee"]): a for a in ds.aliases}

@@ -69,8 +69,8 @@ class Snapshot:
                             r["epci"], r["epci_name"], r["population"])
                     for r in db.query("SELECT * FROM commune ORDER BY insee")]
         aliases = [(r["alias"], r["insee"]) for r in db.query("SELECT alias, insee FROM commune_alias")]
-        elsewhere = [(r["norm"], r["name"], r["departement"]) for r in
-                     db.query("SELECT norm, name, departement FROM place_elsewhere")]
+        elsewhere = [(r["norm"], r["name"], r["departement"], r["population"]) for r in
+                     db.query("SELECT norm, name, departement, population FROM place_elsewhere")]
         self.communes = CommuneIndex(communes, aliases, elsewhere)
         self.services = _read_services(db)
         self.by_territory: dict[str, list[str]] = {}

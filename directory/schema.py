@@ -276,6 +276,14 @@ def m005_imports_signals(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m006_place_elsewhere_population(db: sqlite_utils.Database) -> None:
+    """The legal population of the communes of other départements: a known town ("à
+    Reims") is a place even after a bare "à"; a village named like a word or a first
+    name ("à Marie") is not."""
+    db.execute("ALTER TABLE place_elsewhere ADD COLUMN population INTEGER")
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; return their names."""
     pending = [m.name for m in migrations.pending(db)]

@@ -45,3 +45,27 @@ def sound(text: str) -> str:
     for pattern, repl in _SOUNDS:
         key = re.sub(pattern, repl, key)
     return key
+
+
+def place_tokens(text: str) -> list[tuple[str, bool, str]]:
+    """The words of normalize_place(text), each with whether the writer capitalised it
+    where nothing else asks for a capital (not the first word of a sentence, not a
+    message written in capitals: "j'habite à Bu" capitalises a name, "Bu trop" does not),
+    and the word as written, in lower case with its accents ("mère", not "mere")."""
+    text = re.sub(r"(?i)\bs/", " sur ", text)
+    shouting = sum(c.isupper() for c in text) > sum(c.islower() for c in text)
+    out: list[tuple[str, bool, str]] = []
+    sentence_start = True
+    for piece in re.split(r"([.!?\n]+)", text):
+        if re.fullmatch(r"[.!?\n]+", piece or "x"):
+            sentence_start = True
+            continue
+        for raw in _SEPARATORS.split(piece):
+            if not raw:
+                continue
+            words = normalize_place(raw).split()
+            capital = raw[:1].isupper() and not sentence_start and not shouting
+            written = raw.lower() if len(words) == 1 else None
+            out.extend((w, capital, written or w) for w in words)
+            sentence_start = False
+    return out

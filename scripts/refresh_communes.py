@@ -182,12 +182,14 @@ def build_aliases(communes: list[dict[str, Any]], current: dict[str, str]) -> li
     return rows
 
 
-ELSEWHERE_COLUMNS = ["name", "departement"]
+ELSEWHERE_COLUMNS = ["name", "departement", "population"]
 
 
 def build_elsewhere(communes: list[dict[str, Any]], departement: str) -> list[dict[str, str]]:
-    """Current communes of the other départements: only their names, so that
-    "j'habite à Reims" is told apart from a name nobody knows."""
+    """Current communes of the other départements: their names, so that "j'habite à
+    Reims" is told apart from a name nobody knows, and their legal population, so that a
+    known town ("à Reims") is told apart from a village named like a word or a first name
+    ("à Marie", "au Bu")."""
     seen: set[tuple[str, str]] = set()
     rows = []
     for c in communes:
@@ -196,7 +198,9 @@ def build_elsewhere(communes: list[dict[str, Any]], departement: str) -> list[di
         key = (c["nom"], c["departement"])
         if key not in seen:
             seen.add(key)
-            rows.append({"name": c["nom"], "departement": c["departement"]})
+            population = c.get("population")
+            rows.append({"name": c["nom"], "departement": c["departement"],
+                         "population": "" if population is None else str(int(population))})
     return sorted(rows, key=lambda r: (r["departement"], r["name"]))
 
 
