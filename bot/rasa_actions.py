@@ -38,11 +38,9 @@ from rules import Orienter
 from .danger import detect
 from .dialogue import FACTS, MAX_MESSAGE, PAYLOAD, Dialogue, DialogueSpec, load_spec
 from .normalize import normalize
-from .places import find_place
-from .profile import extract_profile
 from .sessions import Session
-from .situation import MAX_CHARS, cues_of
-from .understand import Understanding
+from .situation import MAX_CHARS
+from .understand import Reader, Understanding
 
 __all__ = ["Assistant", "Turn", "DietUnderstander", "merge_split_messages", "make_actions", "serve", "ACTION_NAMES"]
 
@@ -68,26 +66,21 @@ def merge_split_messages(messages: list[dict]) -> list[dict]:
     return out
 
 
-class DietUnderstander:
-    """Our understanding layer, with DIET's intent in place of our situation classifier.
-
-    Danger and distress: our deterministic rules, first. Commune: our place finder, then
-    (after the commune question) the `commune` entities of the lookup table, resolved by
-    the directory. Role, age group, needs,
-    profile: our profile rules, completed by DIET's `role` and `need` entities."""
+class DietUnderstander(Reader):
+    """Our reading pipeline (`bot.understand.Reader`), with DIET's intent in place of our
+    situation classifier, completed by DIET's entities: after the commune question, a
+    `commune` entity of the lookup table resolved by the directory; `role` and `need`
+    entities where our profile rules found none."""
 
     def __init__(self, directory: Directory, latest_message: dict, pending: str | None = None):
-        self.directory = directory
+        super().__init__(directory)
         self.latest = latest_message or {}
         self.pending = pending  # the question asked: a bare commune name is expected after "commune"
 
-    def _diet_situation(self, norm: str) -> list[tuple[str, float]]:
+    def classify(self, text: str, norm: str, cues: list[str]) -> list[tuple[str, float]]:
         ranking = self.latest.get("intent_ranking") or [self.latest.get("intent") or {}]
         top = next((r for r in ranking if r.get("name") and r["name"] != "nlu_fallback"), None)
         if not top or top["name"] not in self.directory.vocabulary.situations:
-            return []
-        # As our engine: a few words without any cue ("Chauny", "oui") say nothing of the situation.
-        if len(norm.split()) < 3 and not cues_of(norm):
             return []
         return [(top["name"], float(top.get("confidence") or 0.0))]
 
@@ -95,42 +88,31 @@ class DietUnderstander:
         return [e.get("value") for e in self.latest.get("entities") or [] if e.get("entity") == name]
 
     def understand(self, text: str) -> Understanding:
-        text = (text or "")[:MAX_CHARS]
+        result = super().understand(text)
+        if result.failed:
+            return result
         try:
-            flags = detect(text)
-        except Exception:
-            log.error("danger rules failed: answering as danger")
-            return Understanding(danger=True, failed=True)
-        result = Understanding(danger=flags.danger, distress=flags.distress)
-        try:
-            norm = normalize(text)
-            if norm:
-                result.situations = self._diet_situation(norm)
-            place = find_place(text, self.directory.snapshot.communes)
-            result.commune = place.commune
-            result.commune_candidates = list(place.candidates) if place.commune is None else []
-            result.out_of_area = place.out_of_area
-            if self.pending == "commune" and not (place.commune or place.candidates or place.out_of_area):
-                for value in self._entities("commune"):
-                    if isinstance(value, str) and value.strip():
-                        res = self.directory.resolve_commune(value)
-                        if res.found:
-                            result.commune = res.commune
-                            break
-                        if res.status == "ambiguous" and not result.commune_candidates:
-                            result.commune_candidates = [m.commune for m in res.candidates]
-            profile = extract_profile(text)
-            v = self.directory.vocabulary
-            roles = [r for r in self._entities("role") if r in v.roles and r != "auteur"]
-            result.role = profile.role or (roles[0] if roles else None)
-            result.age_group = profile.age_group
-            needs = [n for n in self._entities("need") if n in v.needs]
-            result.needs = sorted(set(profile.needs) | set(needs))
-            result.profile = list(profile.profile)
+            self._complete(result)
         except Exception as exc:
-            log.error("understanding failed (%s): answering as danger", type(exc).__name__)
-            return Understanding(danger=True, distress=flags.distress, failed=True)
+            log.error("reading DIET's entities failed (%s): answering as danger", type(exc).__name__)
+            return Understanding(danger=True, danger_level="certain", distress=result.distress, failed=True)
         return result
+
+    def _complete(self, result: Understanding) -> None:
+        if self.pending == "commune" and not (result.commune or result.commune_candidates or result.out_of_area):
+            for value in self._entities("commune"):
+                if isinstance(value, str) and value.strip():
+                    res = self.directory.resolve_commune(value)
+                    if res.found:
+                        result.commune = res.commune
+                        break
+                    if res.status == "ambiguous" and not result.commune_candidates:
+                        result.commune_candidates = [m.commune for m in res.candidates]
+        v = self.directory.vocabulary
+        roles = [r for r in self._entities("role") if r in v.roles and r != "auteur"]
+        result.role = result.role or (roles[0] if roles else None)
+        needs = [n for n in self._entities("need") if n in v.needs]
+        result.needs = sorted(set(result.needs) | set(needs))
 
 
 @dataclass

@@ -18,11 +18,11 @@ from directory import Commune, Directory
 
 from .danger import CERTAIN, LEVELS, detect
 from .normalize import normalize
-from .places import find_place
+from .places import find_place, load_words
 from .profile import extract_profile
 from .situation import MAX_CHARS, SituationModel, cues_of
 
-__all__ = ["Understanding", "Understander", "ModelMissing"]
+__all__ = ["Understanding", "Reader", "Understander", "ModelMissing"]
 
 log = logging.getLogger("orientation.understand")
 MIN_SCORE = 0.12  # situations scored below this are not reported
@@ -82,17 +82,18 @@ class Understanding:
         }
 
 
-class Understander:
-    def __init__(self, directory: Directory, model_dir: Path):
-        model_dir = Path(model_dir)
-        if not (model_dir / "meta.json").exists():
-            raise ModelMissing(f"le classifieur n'est pas entraîné ({model_dir}) : lancez « orientation nlu train »")
-        if not SituationModel.complete(model_dir):
-            raise ModelMissing(f"le classifieur ({model_dir}) date d'une version précédente : "
-                               "relancez « orientation nlu train »")
+class Reader:
+    """One message read in order: danger and distress first, then the situations (given
+    by `classify`, which subclasses provide), the place, role, age group, needs, profile.
+    The Rasa action server reads with DIET's intent in place of our classifier
+    (`bot.rasa_actions.DietUnderstander`), through this same pipeline."""
+
+    def __init__(self, directory: Directory):
         self.directory = directory
-        self.model = SituationModel.load(model_dir)
-        self.model.predict("chauffe")  # warm up now, not on the first message
+
+    def classify(self, text: str, norm: str, cues: list[str]) -> list[tuple[str, float]]:
+        """Situations with scores, best first."""
+        return []
 
     def understand(self, text: str) -> Understanding:
         text = (text or "")[:MAX_CHARS]
@@ -113,9 +114,9 @@ class Understander:
         norm = normalize(text)
         if norm:
             cues = cues_of(norm)
-            scored = self.model.predict(text, cues=cues)
             # A few words without any cue ("bonjour", "oui") say nothing of the situation.
             if len(norm.split()) >= 3 or cues:
+                scored = self.classify(text, norm, cues)
                 result.situations = [(c, float(s)) for c, s in scored[:TOP] if s >= MIN_SCORE]
         place = find_place(text, self.directory.snapshot.communes)
         result.commune = place.commune
@@ -127,3 +128,22 @@ class Understander:
         result.role, result.age_group = profile.role, profile.age_group
         result.needs, result.profile = list(profile.needs), list(profile.profile)
         result.gender = profile.gender
+
+
+class Understander(Reader):
+    """The reader with our situation classifier."""
+
+    def __init__(self, directory: Directory, model_dir: Path):
+        model_dir = Path(model_dir)
+        if not (model_dir / "meta.json").exists():
+            raise ModelMissing(f"le classifieur n'est pas entraîné ({model_dir}) : lancez « orientation nlu train »")
+        if not SituationModel.complete(model_dir):
+            raise ModelMissing(f"le classifieur ({model_dir}) date d'une version précédente : "
+                               "relancez « orientation nlu train »")
+        super().__init__(directory)
+        self.model = SituationModel.load(model_dir)
+        load_words(model_dir)
+        self.model.predict("chauffe")  # warm up now, not on the first message
+
+    def classify(self, text: str, norm: str, cues: list[str]) -> list[tuple[str, float]]:
+        return self.model.predict(text, cues=cues)

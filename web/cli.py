@@ -295,6 +295,7 @@ def nlu_train(settings: Settings, if_missing):
     """Entraîner le classifieur de situations sur data/nlu.yml (graine fixe, quelques secondes)."""
     import time
 
+    from bot.places import save_words
     from bot.situation import train
 
     if if_missing and (settings.model_dir / "meta.json").exists():
@@ -302,7 +303,9 @@ def nlu_train(settings: Settings, if_missing):
         return
     start = time.perf_counter()
     model = train(settings.data_dir / "nlu.yml")
-    model.save(settings.model_dir)
+    settings.model_dir.mkdir(parents=True, exist_ok=True)
+    save_words(settings.model_dir)  # ordinary French words, for places (bot/places.py)
+    model.save(settings.model_dir)  # meta.json last: its presence says the model is complete
     click.echo(f"Modèle entraîné sur {model.meta['examples']} exemples en {time.perf_counter() - start:.1f} s : {settings.model_dir}")
 
 
