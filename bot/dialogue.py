@@ -203,12 +203,12 @@ class Dialogue:
             return result
         u = understanding if understanding is not None else self.understander.understand(text)
         reading = self.read(session, norm, u)
-        if reading.correction and understanding is None:
-            # "pas mon frère mais mon ex-mari": the situation is what comes after "mais"
+        if reading.correction and understanding is None and session.facts.get("situation"):
+            # "pas mon frère mais mon ex-mari": the corrected situation is what follows "mais"
             tail = _AFTER_BUT.split(text, maxsplit=1)
             if len(tail) == 2 and len(normalize(tail[1]).split()) >= 2:
                 corrected = self.understander.understand(tail[1])
-                if corrected.situations:
+                if corrected.situations and corrected.situations[0][0] != "autre":
                     u.situations = corrected.situations
         was_danger = session.facts.get("danger")
         if reading.safe is not None:  # said in words: it wins over a "non" that starts the answer
@@ -357,6 +357,8 @@ class Dialogue:
             session.evidence = {c: round(min(s, 1.0), 3) for c, s in scores.items()}
             if code == "autre" and not asked and score < CONFIDENT:
                 return
+            if asked and score < CONFIDENT and len(reading.norm.split()) <= 2 and session.repeats == 0:
+                return  # "violences", "mari": one word says little; ask once more, keep the evidence
             if score >= CONFIDENT or asked:
                 self._set(session, "situation", code, "answer" if asked else "text")
                 session.evidence = {}
@@ -526,8 +528,12 @@ class Dialogue:
         return msg
 
     def if_danger_message(self, session: Session) -> dict:
-        """17, 112, SMS 114 under the safety question, without saying the person is in danger."""
-        contacts = self.orienter.orient(self.request(session, danger=False, commune=None)).if_danger
+        """17, 112, SMS 114 under the safety question, without saying the person is in danger:
+        the emergency contacts of the profile, with the rules' "en cas de danger" reasons."""
+        profile = frozenset(session.facts.get("profile", ()))
+        calm = self.orienter.orient(Request(profile=profile))
+        reasons = {c["id"]: c for c in calm.contacts + calm.if_danger}
+        contacts = [reasons.get(c["id"], c) for c in self.flag_contacts("danger", profile)]
         return {"text": contacts_text(self.spec.texts["if_danger"], contacts),
                 "custom": {"contacts": contacts, "kind": "if_danger"}}
 
