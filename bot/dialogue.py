@@ -41,7 +41,7 @@ from rules.plan import contact_line, plan_text
 
 from .normalize import normalize
 from .sessions import Session, SessionStore
-from .situation import cues_of
+from .situation import cues_of, evident
 
 __all__ = ["Dialogue", "DialogueSpec", "TurnResult", "MAX_MESSAGE", "PAYLOAD", "FACTS", "load_spec",
            "contacts_text"]
@@ -51,6 +51,7 @@ SPEC_FILE = Path(__file__).with_name("dialogue.yml")
 MAX_MESSAGE = 2000
 MAX_STEPS = 6  # "Ce que vous pouvez faire": short
 CONFIDENT = 0.45  # a situation scored above this is taken without asking
+EVIDENT = 0.3  # a situation the cue words clearly point to is taken from this score
 EVIDENCE_DECAY = 0.6  # weight of earlier messages' situation scores while none is decided
 SHORT_ANSWER = 14  # words: a skip phrase in a longer message is part of a story, not a skip
 _AFTER_BUT = re.compile(r"\bmais\b", re.I)
@@ -354,6 +355,12 @@ class Dialogue:
             for c, s in u.situations:
                 scores[c] = scores.get(c, 0.0) + s
             code, score = max(scores.items(), key=lambda kv: kv[1])
+            clear = evident(cues_of(reading.norm))
+            if clear and clear != code and scores.get(clear, 0.0) >= EVIDENT:
+                # the classifier hesitates between close scores; the words say who hurts whom
+                code, score = clear, max(scores[clear], score)
+            elif clear == code and score >= EVIDENT:
+                score = max(score, CONFIDENT)
             session.evidence = {c: round(min(s, 1.0), 3) for c, s in scores.items()}
             if code == "autre" and not asked and score < CONFIDENT:
                 return
