@@ -358,7 +358,7 @@ class Dialogue:
             clear = evident(cues_of(reading.norm))
             if clear and clear != code and scores.get(clear, 0.0) >= EVIDENT:
                 # the classifier hesitates between close scores; the words say who hurts whom
-                code, score = clear, max(scores[clear], score)
+                code, score = clear, max(scores[clear], CONFIDENT)
             elif clear == code and score >= EVIDENT:
                 score = max(score, CONFIDENT)
             session.evidence = {c: round(min(s, 1.0), 3) for c, s in scores.items()}
