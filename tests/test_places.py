@@ -251,3 +251,10 @@ def test_common_words_come_from_the_french_lexicon(index):
         assert is_common_word(word, index), word
     for name in ("reims", "laon", "soissons", "tergnier", "hirson"):
         assert not is_common_word(name, index), name
+
+
+def test_places_elsewhere_carry_their_population(index):
+    """data/places_elsewhere.csv's population column, loaded through migration m006: what
+    tells a known town ("à Reims") from a village named like a first name ("à Marie")."""
+    assert max(e["population"] for e in index.elsewhere["reims"]) > 100000
+    assert max(e["population"] for e in index.elsewhere["marie"]) < 1000
