@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from directory import DATA_DIR, CommuneIndex, Commune
-from directory.text import fold, normalize_place, place_tokens
+from directory.text import normalize_place, place_tokens
 
-__all__ = ["PlaceResult", "find_place", "is_common_word"]
+__all__ = ["PlaceResult", "find_place", "is_common_word", "prepare"]
 
 MAX_SPAN = 6
 BIG_TOWN = 5000  # an Aisne name this populous is taken even without a place cue
@@ -95,9 +95,9 @@ _WORDS: list = []  # [sorted uint64 array] once loaded
 
 def french_word_hashes():
     """Hashes (spaCy's string ids) of ordinary French words: spaCy's stop words, the words
-    of the lemmatizer's rule tables and the forms of its lookup table. Built from the
-    fr_core_news_sm data (training time): a sorted array of 8-byte ints, a few MB, where
-    the tables themselves take over a hundred."""
+    of the lemmatizer's rule tables and the forms of its lookup table, from the data of
+    fr_core_news_sm (read at training time). A sorted array of 8-byte ints, 3 MB, where
+    the tables themselves take over a hundred: the server never loads them."""
     import numpy
     from spacy.lang.fr.stop_words import STOP_WORDS
     from spacy.strings import get_string_id
@@ -109,8 +109,8 @@ def french_word_hashes():
     for name in ("lemma_index", "lemma_exc"):
         if lookups.has_table(name):
             table = lookups.get_table(name)
-            for key in table.keys():
-                words.update(table[key])  # a list of lemmas, or a dict keyed by form
+            for part in table.keys():
+                words.update(table[part])  # a list of lemmas, or a dict keyed by form
     ids = {get_string_id(w) for w in words}
     if lookups.has_table("lemma_lookup"):
         ids.update(lookups.get_table("lemma_lookup").keys())
@@ -129,27 +129,36 @@ def load_words(directory: Path) -> bool:
     if not path.exists():
         return False
     _WORDS[:] = [numpy.load(path)]
-    is_common_word.cache_clear()
+    _is_word.cache_clear()
     return True
 
 
 def _lexicon():
     if not _WORDS:
-        _WORDS.append(french_word_hashes())  # no saved list (tests, an older model): build it
+        _WORDS.append(french_word_hashes())  # no list saved with the model (tests, an older model)
     return _WORDS[0]
 
 
+def prepare(index: CommuneIndex) -> None:
+    """Load the word list now, not on the first message."""
+    _lexicon()
+
+
 @lru_cache(maxsize=65536)
-def is_common_word(word: str) -> bool:
-    """An ordinary French word ("bu", "marche", "hôpital", "boulot", "suivre", "rue"), as
-    the names of places spell it (with their accents)."""
+def _is_word(word: str) -> bool:
     import numpy
     from spacy.strings import get_string_id
 
     words = _lexicon()
-    key = numpy.uint64(get_string_id(word.lower()))
+    key = numpy.uint64(get_string_id(word))
     i = int(numpy.searchsorted(words, key))
     return i < len(words) and words[i] == key
+
+
+def is_common_word(word: str, index: CommuneIndex | None = None) -> bool:
+    """An ordinary French word ("bu", "marche", "hôpital", "boulot", "rue", "mère"), as
+    the names of places or the person spell it (with their accents)."""
+    return _is_word(word.lower())
 
 
 _COMMON_NAMES: "weakref.WeakKeyDictionary[CommuneIndex, dict[str, bool]]" = weakref.WeakKeyDictionary()
@@ -171,7 +180,7 @@ def _name_is_common(index: CommuneIndex, norm: str) -> bool:
                       + index.by_head.get(norm, [])]
         heads = [_name_words(s)[:n] for s in spellings]
         heads = [h for h in heads if len(h) == n and normalize_place(" ".join(h)) == norm] or [norm.split()]
-        cache[norm] = any(all(is_common_word(w) for w in h) for h in heads)
+        cache[norm] = any(all(is_common_word(w, index) for w in h) for h in heads)
     return cache[norm]
 
 
@@ -209,7 +218,8 @@ def _named_departement(words: list[str], caps: list[bool], end: int, deps: dict[
     return False
 
 
-def _other_departement_named(words: list[str], caps: list[bool], deps: dict[str, str], local: set[str]) -> bool:
+def _other_departement_named(index: CommuneIndex, words: list[str], caps: list[bool], deps: dict[str, str],
+                             local: set[str]) -> bool:
     """"... dans l'Allier", "dans le Nord", "en Moselle", "dans le 51", "département 59":
     another département is named as a place. "En somme", "la Manche de sa veste" are not:
     a département whose name is a word needs an article after "dans" or a capital."""
@@ -228,7 +238,7 @@ def _other_departement_named(words: list[str], caps: list[bool], deps: dict[str,
         for n in range(4, 0, -1):
             name = " ".join(words[j:j + n])
             if name in deps and deps[name] not in local:
-                wordy = all(is_common_word(x) for x in name.split())
+                wordy = all(is_common_word(x, index) for x in name.split())
                 if not wordy or caps[j] or (w == "dans" and article) or w == "departement":
                     return True
                 break
@@ -291,7 +301,7 @@ def find_place(text: str, index: CommuneIndex) -> PlaceResult:
             if span in index.elsewhere and _introduced_elsewhere(index, span, words, caps, start, end, cue, deps,
                                                                  local, bracketed, written):
                 elsewhere.append((start, end, cue))
-    named_other_dep = _other_departement_named(words, caps, deps, local)
+    named_other_dep = _other_departement_named(index, words, caps, deps, local)
     # drop Aisne matches covered by a longer out-of-area mention
     kept = [f for f in found if not any(s <= f[0] and f[1] <= e and (e - s) > (f[1] - f[0])
                                         for s, e, _ in elsewhere)]
@@ -359,7 +369,7 @@ def _introduced_elsewhere(index: CommuneIndex, span: str, words: list[str], caps
     letters = len(span.replace(" ", ""))
     population = max((e.get("population") or 0) for e in index.elsewhere[span])
     # the name ("La Marche") or the words as written ("mère" for Méré) are ordinary words
-    common = _name_is_common(index, span) or bool(written) and all(is_common_word(w) for w in written[start:end])
+    common = _name_is_common(index, span) or bool(written) and all(is_common_word(w, index) for w in written[start:end])
     if _named_departement(words, caps, end, deps, local, bracketed):
         # "à Charmes dans les Vosges", "Bu (28)"; not "chez sa mère dans le Nord"
         return capital or not (common or letters <= SHORT)
@@ -396,7 +406,7 @@ def fuzzy_after_cue(text: str, index: CommuneIndex) -> PlaceResult:
             span = " ".join(words[start:start + n])
             if len(span) < 5 or span in index.elsewhere or max(len(w) for w in span.split()) < 4:
                 continue  # "l ime" (à l'IME) is no typo of Limé
-            if all(is_common_word(w) for w in span.split()):
+            if all(is_common_word(w, index) for w in span.split()):
                 continue  # "au marché" is no typo of Marchais
             res = index.resolve(span)
             if res.status == "found" and res.candidates and res.candidates[0].via in ("fuzzy", "sound"):

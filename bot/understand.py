@@ -19,6 +19,7 @@ from directory import Commune, Directory
 from .danger import CERTAIN, LEVELS, detect
 from .normalize import normalize
 from .places import find_place, load_words
+from .places import prepare as prepare_places
 from .profile import extract_profile
 from .situation import MAX_CHARS, SituationModel, cues_of
 
@@ -143,6 +144,7 @@ class Understander(Reader):
         super().__init__(directory)
         self.model = SituationModel.load(model_dir)
         load_words(model_dir)
+        prepare_places(directory.snapshot.communes)  # the word list now, not on the first message
         self.model.predict("chauffe")  # warm up now, not on the first message
 
     def classify(self, text: str, norm: str, cues: list[str]) -> list[tuple[str, float]]:

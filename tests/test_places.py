@@ -244,10 +244,17 @@ def test_understanding_says_how_the_commune_came(understander):
     assert bare.commune is None and not bare.out_of_area and not bare.commune_cue
 
 
-def test_common_words_come_from_the_french_lexicon():
+def test_common_words_come_from_the_french_lexicon(index):
     from bot.places import is_common_word
 
     for word in ("bu", "marche", "hôpital", "boulot", "suivre", "bois", "rue", "mère"):
-        assert is_common_word(word), word
+        assert is_common_word(word, index), word
     for name in ("reims", "laon", "soissons", "tergnier", "hirson"):
-        assert not is_common_word(name), name
+        assert not is_common_word(name, index), name
+
+
+def test_places_elsewhere_carry_their_population(index):
+    """data/places_elsewhere.csv's population column, loaded through migration m006: what
+    tells a known town ("à Reims") from a village named like a first name ("à Marie")."""
+    assert max(e["population"] for e in index.elsewhere["reims"]) > 100000
+    assert max(e["population"] for e in index.elsewhere["marie"]) < 1000
