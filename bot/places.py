@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from directory import DATA_DIR, CommuneIndex, Commune
-from directory.text import normalize_place, place_tokens
+from directory.text import fold, normalize_place, place_tokens
 
 __all__ = ["PlaceResult", "find_place", "is_common_word", "prepare"]
 
