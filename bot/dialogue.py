@@ -355,13 +355,16 @@ class Dialogue:
             for c, s in u.situations:
                 scores[c] = scores.get(c, 0.0) + s
             code, score = max(scores.items(), key=lambda kv: kv[1])
-            clear = evident(cues_of(reading.norm))
+            # the cue words of the whole story so far ("mari" … "frappe"), never the words themselves
+            seen = set(session.facts.get("cues", ())) | set(cues_of(reading.norm))
+            clear = evident(sorted(seen))
             if clear and clear != code and scores.get(clear, 0.0) >= EVIDENT:
                 # the classifier hesitates between close scores; the words say who hurts whom
                 code, score = clear, max(scores[clear], CONFIDENT)
             elif clear == code and score >= EVIDENT:
                 score = max(score, CONFIDENT)
             session.evidence = {c: round(min(s, 1.0), 3) for c, s in scores.items()}
+            session.facts["cues"] = sorted(seen)
             if code == "autre" and not asked and score < CONFIDENT:
                 return
             if asked and score < CONFIDENT and len(reading.norm.split()) <= 2 and session.repeats == 0:
@@ -369,6 +372,7 @@ class Dialogue:
             if score >= CONFIDENT or asked:
                 self._set(session, "situation", code, "answer" if asked else "text")
                 session.evidence = {}
+                session.facts.pop("cues", None)
             return
         if code == current or code == "autre":
             return  # "autre" never replaces a specific situation
@@ -391,7 +395,15 @@ class Dialogue:
                 facts.pop("out_of_area", None)
                 session.choices = []
         elif u.commune_candidates and (asked or not facts.get("commune")):
-            session.choices = [c.insee for c in u.commune_candidates[:6]]
+            # "02000 Laon": the postal code lists several communes, the name says which
+            named = [c for c in u.commune_candidates
+                     if re.search(rf"\b{re.escape(normalize(c.name))}\b", reading.norm)]
+            if len(named) == 1:
+                self._set(session, "commune", named[0].insee, "answer" if asked else "text")
+                facts.pop("out_of_area", None)
+                session.choices = []
+            else:
+                session.choices = [c.insee for c in u.commune_candidates[:6]]
         elif u.out_of_area and not facts.get("commune"):
             facts["commune"] = None
             facts["out_of_area"] = True
