@@ -45,6 +45,7 @@ FACTS = ("danger", "situation", "commune", "role", "age_group")
 TYPING = ("sms", "no_accents", "typos", "long_story", "one_word", "hesitation", "correction", "english", "payload")
 TURN_KEYS = {"say", "asks", "not_asks", "emergency", "recommends", "declares_danger", "shows", "not_shows",
              "text_contains", "text_contains_any", "text_excludes"}
+KNOWN_FAILURES_FILE = "known-failures.yml"  # ids the dialogue does not pass yet, with why (not conversations)
 FINAL_KEYS = {"must", "must_not", "first", "max_contacts", "situation", "serves_gender",
               "text_contains", "text_contains_any", "text_excludes"}
 CONVERSATION_KEYS = {"id", "class", "description", "turns", "expect", "covers"}
@@ -254,7 +255,7 @@ def load_corpus(folder: Path = CORPUS_DIR, services=None, vocabulary=None) -> li
     checker = _Checker(services, vocabulary)
     conversations: list[Conversation] = []
     seen: dict = {}
-    files = sorted(Path(folder).glob("*.yml"))
+    files = sorted(p for p in Path(folder).glob("*.yml") if p.name != KNOWN_FAILURES_FILE)
     if not files:
         raise CorpusError([CorpusProblem(str(folder), None, "aucun fichier *.yml de conversations")])
     for path in files:

@@ -54,6 +54,7 @@ CONFIDENT = 0.45  # a situation scored above this is taken without asking
 EVIDENT = 0.3  # a situation the cue words clearly point to is taken from this score
 EVIDENCE_DECAY = 0.6  # weight of earlier messages' situation scores while none is decided
 SHORT_ANSWER = 14  # words: a skip phrase in a longer message is part of a story, not a skip
+_STATED_AGE = re.compile(r"\b\d{1,3} ans\b")
 _AFTER_BUT = re.compile(r"\bmais\b", re.I)
 PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$", re.S)
 FACTS = ("danger", "situation", "commune", "role", "age_group")
@@ -466,8 +467,9 @@ class Dialogue:
         elif relative and facts.get("role") in ("proche", "professionnel", None) and (
                 "concerned" not in facts or reading.not_me or reading.correction):
             facts["concerned"] = relative
+        stated = bool(_STATED_AGE.search(reading.norm))  # "j'ai 20 ans": a fact, it corrects an answer
         if age and (facts.get("age_group") is None or session.pending == "age_group" or reading.correction
-                    or session.sources.get("age_group") == "inference"):
+                    or stated or session.sources.get("age_group") == "inference"):
             self._set(session, "age_group", age, "answer" if session.pending == "age_group" else "text")
 
     # -- what comes next ------------------------------------------------------------------

@@ -6,7 +6,10 @@ import statistics
 import textwrap
 from collections import Counter
 
+from pathlib import Path
+
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from bot.corpus import CLASSES, TYPING, CorpusError, first_group, load_corpus, play, report
@@ -36,7 +39,22 @@ def played(corpus_dialogue):
     return get
 
 
-@pytest.mark.parametrize("cid", list(BY_ID))
+KNOWN_FAILURES = yaml.safe_load((Path(__file__).parent / "conversations" / "known-failures.yml").read_text(encoding="utf-8"))
+
+
+def _case(cid):
+    """A conversation the dialogue does not pass yet is an expected failure, with its reason,
+    strict: it fails the run as soon as it passes, so that it leaves the list."""
+    if cid in KNOWN_FAILURES:
+        return pytest.param(cid, marks=pytest.mark.xfail(strict=True, reason=KNOWN_FAILURES[cid]))
+    return cid
+
+
+def test_known_failures_name_real_conversations():
+    assert set(KNOWN_FAILURES) <= set(BY_ID)
+
+
+@pytest.mark.parametrize("cid", [_case(c) for c in BY_ID])
 def test_conversation(played, cid):
     result = played(cid)
     if not result.passed:
