@@ -422,6 +422,10 @@ class Dialogue:
             if res.status == "found":
                 self._set(session, "commune", res.commune.insee, "text")
                 facts.pop("out_of_area", None)
+            elif res.status == "out_of_area" and text.strip()[:1].isupper() and "commune" not in facts:
+                facts["commune"] = None  # "Lille", written as a name: a town elsewhere
+                facts["out_of_area"] = True
+                session.sources["commune"] = "text"
 
     def _resolve_answer(self, session: Session, text: str) -> None:
         """A bare answer to "which commune?": resolve it directly (typos, postal codes)."""

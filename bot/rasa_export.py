@@ -171,6 +171,11 @@ def _domain(spec: dict, intents: list[str], vocabulary, session_minutes: int) ->
         if fact == "commune":
             continue  # asked by action_ask_commune (the candidates are buttons)
         variations = []
+        # a situation that asks its own question ("Les cambrioleurs peuvent-ils être encore sur
+        # place ?", where "oui" means danger): the same question, chosen on the situation slot
+        for code, special in spec["facts"][fact].get("by_situation", {}).items():
+            variations.append({"condition": [{"type": "slot", "name": "situation", "value": code}],
+                               **_question({"facts": {fact: special}}, fact)})
         if spec["facts"][fact].get("repeat"):
             variations.append({"condition": [{"type": "slot", "name": "relance", "value": True}],
                                **_question(spec, fact, spec["facts"][fact]["repeat"])})

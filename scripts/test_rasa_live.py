@@ -147,9 +147,9 @@ def main() -> int:
                      "boutons : la situation, un code postal partagé, le choix de la commune, puis les contacts")
 
         # 6. Out of the area: the national numbers.
-        turns = conversation(["on m'a cambriolé", "Lille"])
-        texts = " ".join(m.get("text", "") for m in turns[1])
-        checks.check(spec["facts"]["commune"]["out_of_area"] in texts and any(numbers(m) for m in turns[1]),
+        turns = conversation(["on m'a cambriolé", "non, ils sont partis", "Lille"])
+        texts = " ".join(m.get("text", "") for m in turns[2])
+        checks.check(spec["facts"]["commune"]["out_of_area"] in texts and any(numbers(m) for m in turns[2]),
                      "hors du territoire : le message et les numéros nationaux")
 
         # 7. /effacer forgets: the next message starts over.

@@ -76,6 +76,7 @@ def test_responses_are_french_without_digits(files):
     assert {f"utter_ask_{f}" for f in SPEC["order"] if f != "commune"} <= set(responses)
     texts = {SPEC["facts"][f][k] for f in SPEC["facts"] for k in ("question", "repeat") if SPEC["facts"][f].get(k)}
     texts |= set(SPEC["texts"].values())
+    texts |= {q["question"] for f in SPEC["facts"].values() for q in f.get("by_situation", {}).values()}
     for name, variations in responses.items():
         for v in variations:
             assert v["text"] in texts, name  # the dialogue's French, word for word
@@ -269,3 +270,13 @@ def test_sdk_effacer_restarts(actions):
     messages, events = _run(actions["action_effacer"], FACTS, {"text": "/effacer"})
     assert messages[0]["text"] == SPEC["texts"]["erased"]
     assert [e["event"] for e in events] == ["restart", "followup"]
+
+
+def test_a_situation_with_its_own_danger_question_gets_it_in_rasa(files):
+    """"Les cambrioleurs peuvent-ils être encore sur place ?": "oui" means danger there, so
+    Rasa must ask that question, not the generic one, when the situation is a burglary."""
+    variations = files["domain.yml"]["responses"]["utter_ask_danger"]
+    for code, special in SPEC["facts"]["danger"]["by_situation"].items():
+        chosen = [v for v in variations if {"type": "slot", "name": "situation", "value": code} in v.get("condition", [])]
+        assert [v["text"] for v in chosen] == [special["question"]]
+        assert variations.index(chosen[0]) < len(variations) - 1  # before the generic one
