@@ -141,7 +141,7 @@ def test_a_man_gets_no_women_only_service_nor_step(directory, orienter):
     man = orienter.orient(build_request(v, gender="homme", **base))
     assert woman.contacts[0]["id"] == "violences-femmes-info-3919"
     assert "violences-femmes-info-3919" not in {c["id"] for c in man.contacts}
-    assert man.contacts[0]["id"] == "france-victimes-116006"
+    assert man.contacts[0]["id"] in ("france-victimes-116006", "samu-social-115")  # a place tonight, asked for, may come first
     assert "hebergement-urgence-femmes-victimes" in {st.about for st in woman.orientation.steps}
     assert "hebergement-urgence-femmes-victimes" not in {st.about for st in man.orientation.steps}
     assert "accueil-jour-femmes-soissons" not in {st.about for st in man.orientation.steps}
