@@ -26,7 +26,7 @@ __all__ = ["CONVERSATIONS", "SEARCHES", "LoadResult", "run_load"]
 CONVERSATIONS = [
     (["bonjour", "mon mari me frappe depuis des mois", "oui", "Chauny", "à moi"],
      {"violences-femmes-info-3919", "reseau-laon-chauny-la-fere"}),
-    (["on m'a cambriolé hier soir", "Soissons"], {"france-victimes-02", "operation-tranquillite-vacances"}),
+    (["on m'a cambriolé hier soir", "Soissons"], {"france-victimes-116006", "operation-tranquillite-vacances"}),
     (["le voisin frappe ses enfants tous les soirs", "oui", "/informer{\"role\": \"proche\"}", "Laon"],
      {"allo-enfance-en-danger-119", "utas-laon"}),
     (["au collège ils se moquent de moi tous les jours sur snap", "oui", "Vervins"], {"harcelement-3018"}),

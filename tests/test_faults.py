@@ -72,7 +72,8 @@ def test_any_fault_gives_the_emergency_answer(fault_app, fc, monkeypatch, caplog
     sender, marker = uuid.uuid4().hex, "zq" + uuid.uuid4().hex
     with caplog.at_level(logging.INFO):
         replies = []
-        for m in (f"mon mari me frappe {marker}", "oui", f"j'habite à Chauny {marker}"):
+        # the commune misspelt, so that it is resolved by the directory (the "database" faults)
+        for m in (f"mon mari me frappe {marker}", "oui", f"chaunie {marker}"):
             r = fc.post("/webhooks/rest/webhook", json={"sender": sender, "message": m})
             assert r.status_code == 200 and HEADERS <= set(r.headers)
             replies.append(r.json())
