@@ -30,7 +30,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
-__all__ = ["LANGUAGES", "translator", "extract", "messages", "check", "direction", "LOCALE_DIR"]
+__all__ = ["LANGUAGES", "translator", "extract", "messages", "check", "direction", "LOCALE_DIR",
+           "other_language_notice"]
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -53,6 +54,22 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 def direction(lang: str | None) -> str:
     """"rtl" for Arabic, "ltr" otherwise (for the page's dir attribute)."""
     return LANGUAGES.get(lang or "fr", ("", "ltr"))[1]
+
+
+OTHER_FILE = Path(__file__).resolve().parent / "lang_other.yml"
+
+
+@lru_cache(maxsize=1)
+def _other() -> dict:
+    return yaml.safe_load(OTHER_FILE.read_text(encoding="utf-8"))
+
+
+def other_language_notice(lang: str) -> list[str]:
+    """For a language we do not answer in: the notice in that language when we have it,
+    then in English and in French (the emergency numbers follow, from the directory)."""
+    data = _other()
+    texts = [data["texts"][lang]] if lang in data["texts"] and lang != "en" else []
+    return texts + [data["texts"]["en"], data["source"]]
 
 
 # ---------------------------------------------------------------- extraction

@@ -113,3 +113,17 @@ def test_extract_builds_a_catalog_of_the_dialogue(dialogue):
     assert catalog.get("La petite", context="who") is not None
     assert catalog.get("{who} a-t-{pron} moins de dix-huit ans ?") is not None
     assert len([m for m in catalog if m.id]) == len({(c, t) for c, t, _ in messages(dialogue)})
+
+
+def test_other_languages_get_a_notice_in_their_language_then_english_and_french():
+    from bot.i18n import _other, other_language_notice
+    from bot.lang import CANDIDATES, SUPPORTED
+
+    texts = _other()["texts"]
+    for lang in CANDIDATES:
+        if lang not in SUPPORTED:
+            notice = other_language_notice(lang)
+            assert len(notice) == 3 and notice[0] == texts[lang]
+            assert detect_language(notice[0]) == lang  # the text is in the language it claims
+    assert other_language_notice("xx") == [texts["en"], _other()["source"]]
+    assert not any(re.search(r"\d", t) for t in [*texts.values(), _other()["source"]])
