@@ -202,3 +202,15 @@ def test_every_entry_has_a_note_and_compiles(lang):
 
 def test_other_languages_give_no_flags():
     assert detect("he is going to kill me", "fr") == detect("", "en") == detect("x", "es")
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("زوجي كان يضربني والآن انفصلنا", "ar"),       # past: كان before the verb, even with "now" after
+    ("i am in danger of losing my job", "en"),      # figurative danger
+])
+def test_past_and_figurative_danger_raise_no_alarm(text, lang):
+    assert not detect(text, lang).danger
+
+
+def test_danger_of_death_is_still_danger():
+    assert detect("i am in danger of being killed", "en").danger
