@@ -31,12 +31,21 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 __all__ = ["LANGUAGES", "translator", "extract", "messages", "check", "direction", "LOCALE_DIR",
-           "other_language_notice"]
+           "other_language_notice", "plan_words", "EXTRA"]
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 POT = LOCALE_DIR / "messages.pot"
 DIALOGUE = Path(__file__).resolve().parent / "dialogue.yml"
+PLAN = ROOT / "rules" / "plan.yml"  # the plan's headings and group titles
+# Opening notes written by rules/plan.py after a contact's number (translated in the text).
+PLAN_NOTES = ("fermé temporairement", "jour et nuit", "ouvert maintenant", "fermé en ce moment")
+# Texts of the code itself (bot/dialogue.py).
+EXTRA = ("Aucune de ces communes", "Dans quelle langue voulez-vous continuer ?")
+
+
+def plan_words() -> tuple[str, ...]:
+    return PLAN_NOTES
 
 # code -> (name in that language, text direction). "fr" is the source language.
 LANGUAGES = {
@@ -108,6 +117,16 @@ def messages(dialogue: Path | str = DIALOGUE) -> Iterator[tuple[str | None, str,
         yield "pronoun", rel[1], f"relatives.{key}"
     yield "who", "La personne", "dialogue.py default"
     yield "pronoun", "elle", "dialogue.py default"
+    for text in EXTRA:
+        yield None, text, "bot/dialogue.py"
+    if PLAN.exists():
+        plan = yaml.safe_load(PLAN.read_text(encoding="utf-8"))
+        for key, text in (plan.get("headings") or {}).items():
+            yield None, text, f"rules/plan.yml headings.{key}"
+        for key, text in (plan.get("titles") or {}).items():
+            yield None, text, f"rules/plan.yml titles.{key}"
+    for text in PLAN_NOTES:
+        yield None, text, "rules/plan.py hours notes"
 
 
 def extract(dialogue: Path | str = DIALOGUE) -> Catalog:

@@ -9,6 +9,7 @@ breaks the classifier's hesitations the same way). French lemmas are left out.
 """
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -65,11 +66,16 @@ class EnglishSituationModel:
         return sorted(cats.items(), key=lambda kv: (-kv[1], kv[0]))
 
     def save(self, path: Path) -> None:
-        self.nlp.to_disk(Path(path))
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self.nlp.to_disk(path / "textcat")
+        # written last: its presence says the model is complete
+        (path / "meta.json").write_text(json.dumps(self.meta, indent=2), encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> "EnglishSituationModel":
-        return cls(spacy.load(Path(path)), {})
+        path = Path(path)
+        return cls(spacy.load(path / "textcat"), json.loads((path / "meta.json").read_text(encoding="utf-8")))
 
 
 def train(nlu_file: Path = NLU_EN_FILE, *, seed: int = SEED, epochs: int = EPOCHS) -> EnglishSituationModel:

@@ -304,6 +304,15 @@ def nlu_train(settings: Settings, if_missing):
     model = train(settings.data_dir / "nlu.yml")
     model.save(settings.model_dir)
     click.echo(f"Modèle entraîné sur {model.meta['examples']} exemples en {time.perf_counter() - start:.1f} s : {settings.model_dir}")
+    # the English classifier (issue 14), saved inside the French model's folder
+    from bot import situation_en
+    from bot.understand import english_model_dir
+
+    start = time.perf_counter()
+    model_en = situation_en.train(settings.data_dir / "nlu_en.yml")
+    model_en.save(english_model_dir(settings.model_dir))
+    click.echo(f"Modèle anglais entraîné sur {model_en.meta['examples']} exemples en "
+               f"{time.perf_counter() - start:.1f} s : {english_model_dir(settings.model_dir)}")
 
 
 def _understander(settings: Settings):
