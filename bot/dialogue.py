@@ -162,9 +162,13 @@ class Dialogue:
         self.vocabulary = directory.vocabulary
 
     # -- entry point ------------------------------------------------------------------
-    def handle(self, sender: str, message: object) -> list[dict]:
-        """Bot messages for one user message (without recipient_id: the channel adds it)."""
-        lang = self.store.get(sender).facts.get("lang") if sender in self.store else None
+    def handle(self, sender: str, message: object, lang: str | None = None) -> list[dict]:
+        """Bot messages for one user message (without recipient_id: the channel adds it).
+        `lang`: the page's language, taken when the conversation has none yet."""
+        if lang in LANGUAGES and lang != "fr" and isinstance(message, str) and message.strip() \
+                and message.strip().lower() not in ("/effacer", "effacer", "/erase"):
+            self.set_language(sender, lang)
+        lang = self.store.get(sender).facts.get("lang") if sender in self.store else lang
         t = self._texts(lang)
         if not isinstance(message, str):
             return [{"text": t("not_text")}]

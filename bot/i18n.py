@@ -44,6 +44,10 @@ PLAN_NOTES = ("fermé temporairement", "jour et nuit", "ouvert maintenant", "fer
 EXTRA = ("Aucune de ces communes", "Dans quelle langue voulez-vous continuer ?")
 
 
+PAGES = (ROOT / "web" / "templates" / "base.html", ROOT / "web" / "templates" / "chat.html")
+_PAGE_TEXT = re.compile(r'\b_(?:html)?\("((?:[^"\\]|\\.)*)"\)')
+
+
 def plan_words() -> tuple[str, ...]:
     return PLAN_NOTES
 
@@ -127,6 +131,11 @@ def messages(dialogue: Path | str = DIALOGUE) -> Iterator[tuple[str | None, str,
             yield None, text, f"rules/plan.yml titles.{key}"
     for text in PLAN_NOTES:
         yield None, text, "rules/plan.py hours notes"
+    # the chat page: {{ _("...") }} and {{ _html("...") }} in its templates
+    for template in PAGES:
+        if template.exists():
+            for m in _PAGE_TEXT.finditer(template.read_text(encoding="utf-8")):
+                yield None, m.group(1).replace('\\"', '"'), f"web/templates/{template.name}"
 
 
 def extract(dialogue: Path | str = DIALOGUE) -> Catalog:
