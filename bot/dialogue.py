@@ -732,7 +732,7 @@ class Dialogue:
 
 # the French space before a colon after a heading, and after a contact's name (its `why` keeps its own)
 _FRENCH_COLON = re.compile(r" :(?=\n|$)", re.M)
-_CONTACT_COLON = re.compile(r"^(• [^\n]*?) : ", re.M)
+_CONTACT_COLON = re.compile(r"^(• [^\n]*?) : (?=[+\d]|SMS |https?:|\S+@)", re.M)
 
 # Texts of the code itself (in the catalogs through bot/i18n.py `EXTRA`).
 NONE_OF_THESE = "Aucune de ces communes"
