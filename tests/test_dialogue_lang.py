@@ -191,3 +191,20 @@ def test_page_language(client, lang, html_lang, direction):
     assert 'aria-current="page"' in html.split('class="languages"', 1)[1].split("</nav>", 1)[0]
     if lang == "ar":
         assert "الخروج بسرعة" in html  # "Quitter vite"
+
+
+def test_english_heldout_through_the_understanding_layer(understander, orientation_cli, model_dir, db_path,
+                                                        monkeypatch):
+    """Issue 14's bar, as served: situation top-1 >= 0.85 and danger recall 1.0 on the
+    English held-out set (never used for training), French danger rules included."""
+    from bot.evaluate import evaluate
+    from bot.nludata import read_heldout
+    from directory import DATA_DIR
+    from web.cli import _InLanguage
+
+    figures = evaluate(_InLanguage(understander, "en"), read_heldout(DATA_DIR / "nlu_heldout_en.yml"))
+    assert figures["top1_accuracy"] >= 0.85
+    assert figures["danger_recall"] == 1.0 and figures["distress_recall"] == 1.0
+    monkeypatch.setenv("ORIENTATION_MODEL", str(model_dir))
+    out = orientation_cli("--db", db_path, "nlu", "evaluate", "--lang", "en")
+    assert out.exit_code == 0 and "top-1 situation accuracy" in out.output
