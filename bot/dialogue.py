@@ -38,6 +38,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -46,8 +47,9 @@ from directory import Directory
 from rules import Orienter, Request
 from rules.plan import contact_line, plan_text
 
+from .danger_i18n import normalize_en
 from .i18n import LANGUAGES, other_language_notice, plan_words, translator
-from .lang import SUPPORTED, detect_language
+from .lang import SUPPORTED, _AR_MAP, _AR_MARKS, detect_language, normalize_ar
 from .normalize import normalize
 from .sessions import Session, SessionStore
 from .situation import cues_of
@@ -286,7 +288,7 @@ class Dialogue:
             result.alerts.append(self.other_language_message(session, other))
             result.asked_now = True
             return result
-        reading = self.read(session, norm, u)
+        reading = self.read(session, norm, u, text)
         if reading.correction and understanding is None:
             # "pas mon frère mais mon ex-mari": the situation is what comes after "mais"
             tail = _AFTER_BUT.split(text, maxsplit=1)
@@ -322,21 +324,31 @@ class Dialogue:
             result.asked_now = True
         return result
 
-    def read(self, session: Session, norm: str, u) -> Reading:
+    def read(self, session: Session, norm: str, u, text: str = "") -> Reading:
         r = self.spec.reading
         reading = Reading(norm=norm, correction=bool(r["correction"].search(norm)),
                           not_me=bool(r["not_me"].search(norm)), its_me=bool(r["its_me"].search(norm)))
         words = len(norm.split())
+        # English and Arabic short answers (bot/reading_i18n.yml), besides the French ones
+        other = _reading_i18n().get(session.facts.get("lang"))
+        local = ""
+        if other is not None and text:
+            local = normalize_en(text) if session.facts.get("lang") == "en" else normalize_ar(text)
+            words = max(words, len(local.split()))
+
+        def says(name: str) -> bool:
+            return bool(r[name].search(norm) or (local and other[name].search(local)))
+
         storyless = not cues_of(norm) and not u.danger and not u.distress
-        if words <= SHORT_ANSWER and storyless and r["skip"].search(norm) and not r["yes"].search(norm):
+        if words <= SHORT_ANSWER and storyless and says("skip") and not says("yes"):
             reading.kind = "skip"
-        elif words <= SHORT_ANSWER and r["no"].search(norm):
+        elif words <= SHORT_ANSWER and says("no"):
             reading.kind = "no"
-        elif words <= SHORT_ANSWER and r["yes"].search(norm):
+        elif words <= SHORT_ANSWER and says("yes"):
             reading.kind = "yes"
-        if r["unsafe"].search(norm):
+        if says("unsafe"):
             reading.safe = False
-        elif r["safe"].search(norm):
+        elif says("safe"):
             reading.safe = True
         if session.pending and (reading.kind != "text" or words <= 3):
             reading.answers = session.pending
@@ -737,6 +749,24 @@ _CONTACT_COLON = re.compile(r"^(• [^\n]*?) : (?=[+\d]|SMS |https?:|\S+@)", re.
 # Texts of the code itself (in the catalogs through bot/i18n.py `EXTRA`).
 NONE_OF_THESE = "Aucune de ces communes"
 LANGUAGE_QUESTION = "Dans quelle langue voulez-vous continuer ?"
+
+READING_I18N_FILE = Path(__file__).with_name("reading_i18n.yml")
+
+
+@lru_cache(maxsize=1)
+def _reading_i18n() -> dict:
+    """{lang: {name: pattern}} for the short answers in English and Arabic."""
+    raw = yaml.safe_load(READING_I18N_FILE.read_text(encoding="utf-8"))
+    out = {}
+    for lang, patterns in raw.items():
+        out[lang] = {}
+        for name in ("yes", "no", "skip", "safe", "unsafe"):
+            source = patterns[name]
+            if lang == "ar":  # folded like the text
+                source = _AR_MARKS.sub("", source).translate(_AR_MAP)
+            out[lang][name] = _compile(name, source, READING_I18N_FILE)
+    return out
+
 
 _RELATIVE_CACHE: dict = {}
 

@@ -208,3 +208,21 @@ def test_english_heldout_through_the_understanding_layer(understander, orientati
     monkeypatch.setenv("ORIENTATION_MODEL", str(model_dir))
     out = orientation_cli("--db", db_path, "nlu", "evaluate", "--lang", "en")
     assert out.exit_code == 0 and "top-1 situation accuracy" in out.output
+
+
+def test_short_answers_typed_in_english_and_arabic(dialogue):
+    """"yes I'm safe", "I don't know", "نعم أنا بخير", "لا أعرف" answer the question asked
+    (bot/reading_i18n.yml), as "oui", "je ne sais pas" do in French."""
+    talk(dialogue, ["hello, my husband hits me", "yes I'm safe"], "ta1")
+    session = dialogue.store.get("ta1")
+    assert session.facts["danger"] is False and session.pending == "commune"
+    replies = talk(dialogue, ["I don't know"], "ta1")
+    assert "commune" in session.skipped and any(r.get("custom", {}).get("plan") for r in replies)
+    talk(dialogue, ["مرحبا، زوجي يضربني كل يوم", '/informer{"situation": "violences_conjugales"}',
+                    "نعم أنا بخير", "Laon"], "ta2")
+    session = dialogue.store.get("ta2")
+    assert session.facts["danger"] is False and session.facts["commune"] == "02408"
+    replies = talk(dialogue, ["لا أعرف"], "ta2")
+    assert "role" in session.skipped and any(r.get("custom", {}).get("plan") for r in replies)
+    talk(dialogue, ["hello, my husband hits me", "no, I am not safe"], "ta3")
+    assert dialogue.store.get("ta3").facts["danger"] is True
