@@ -41,7 +41,12 @@ PLAN = ROOT / "rules" / "plan.yml"  # the plan's headings and group titles
 # Opening notes written by rules/plan.py after a contact's number (translated in the text).
 PLAN_NOTES = ("fermé temporairement", "jour et nuit", "ouvert maintenant", "fermé en ce moment")
 # Texts of the code itself (bot/dialogue.py).
-EXTRA = ("Aucune de ces communes", "Dans quelle langue voulez-vous continuer ?")
+EXTRA = ("Aucune de ces communes", "Dans quelle langue voulez-vous continuer ?",
+         # web/api_chat.py: a failed or refused turn
+         "Un problème technique nous empêche de vous répondre en ce moment. "
+         "Si vous êtes en danger, appelez tout de suite :",
+         "Le service est saturé en ce moment : réessayez dans quelques minutes. "
+         "Si vous êtes en danger, appelez tout de suite :")
 
 
 PAGES = (ROOT / "web" / "templates" / "base.html", ROOT / "web" / "templates" / "chat.html")

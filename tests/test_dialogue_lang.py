@@ -226,3 +226,12 @@ def test_short_answers_typed_in_english_and_arabic(dialogue):
     assert "role" in session.skipped and any(r.get("custom", {}).get("plan") for r in replies)
     talk(dialogue, ["hello, my husband hits me", "no, I am not safe"], "ta3")
     assert dialogue.store.get("ta3").facts["danger"] is True
+
+
+def test_failure_and_saturation_texts_are_in_the_catalogs():
+    from bot.i18n import EXTRA, translator
+    from web.api_chat import FAILED, SATURATED
+
+    assert FAILED in EXTRA and SATURATED in EXTRA  # kept in step with web/api_chat.py
+    assert re.search(r"[\u0600-\u06FF]", translator("ar").gettext(FAILED))
+    assert translator("en").gettext(SATURATED).startswith("The service is overloaded")

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from bot.dialogue import MAX_MESSAGE, contacts_text
-from bot.i18n import LANGUAGES
+from bot.i18n import LANGUAGES, translator
 from bot.sessions import SessionsFull
 
 from . import turns
@@ -77,15 +77,16 @@ async def webhook(request: Request):
     try:  # a turn that takes too long (understanding, rules, database stuck): the emergency answer
         replies, used = await turns.run(_engine_turn, request, sender, message, lang)
     except turns.TurnTimeout:
-        replies, used = _failed(request), lang or "fr"
+        replies, used = _failed(request, lang), lang or "fr"
     # every reply says the language it is written in (custom.lang)
     return JSONResponse([{"recipient_id": sender, **r, "custom": {**r.get("custom", {}), "lang": used}}
                          for r in replies])
 
 
-def _failed(request: Request) -> list[dict]:
+def _failed(request: Request, lang: str | None = None) -> list[dict]:
     contacts = emergency_contacts(request.app)
-    return [{"text": contacts_text(FAILED, contacts), "custom": {"contacts": contacts, "emergency": True}}]
+    return [{"text": contacts_text(translator(lang).gettext(FAILED), contacts),
+             "custom": {"contacts": contacts, "emergency": True}}]
 
 
 def _new_chat_budget(request: Request):
@@ -96,10 +97,10 @@ def _new_chat_budget(request: Request):
     return app.state.new_chat_limiter
 
 
-def _saturated(request: Request) -> list[dict]:
+def _saturated(request: Request, lang: str | None = None) -> list[dict]:
     """« Service saturé », with the emergency numbers of the directory: never a silent refusal."""
     contacts = emergency_contacts(request.app)
-    return [{"text": contacts_text(SATURATED, contacts),
+    return [{"text": contacts_text(translator(lang).gettext(SATURATED), contacts),
              "custom": {"contacts": contacts, "emergency": True, "saturated": True}}]
 
 
@@ -115,7 +116,7 @@ def _engine_turn(request: Request, sender: str, message: str, lang: str | None =
         if new:
             budget, client = _new_chat_budget(request), client_key(request)
             if not store.admits(sender) or budget.retry_after(client):
-                return _saturated(request), fallback
+                return _saturated(request, lang), fallback
         replies = dialogue.handle(sender, message, lang=lang)
         used = dialogue.language(sender) if sender in store else fallback
         store.end_turn(sender)
@@ -123,10 +124,17 @@ def _engine_turn(request: Request, sender: str, message: str, lang: str | None =
             budget.hit(client)
         return replies, used
     except SessionsFull:
-        return _saturated(request), fallback
+        return _saturated(request, lang), fallback
     except Exception as exc:  # the type only, never the message
         log.error("chat turn failed (%s): answering with the emergency contacts", type(exc).__name__)
-        return _failed(request), fallback
+        return _failed(request, used_language(dialogue, sender, fallback)), fallback
+
+
+def used_language(dialogue, sender: str, fallback: str) -> str:
+    try:
+        return dialogue.language(sender) if sender in dialogue.store else fallback
+    except Exception:  # the store itself may be what failed
+        return fallback
 
 
 async def _through_rasa(request: Request, sender: str, message: str) -> list[dict]:
