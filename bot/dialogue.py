@@ -271,7 +271,9 @@ class Dialogue:
         if match:
             self._absorb_payload(session, match, result)
             return result
-        other = self._detect_language(session, text)
+        # languages only with an understander that reads them (not the Rasa profile's)
+        languages = getattr(self.understander, "languages", ())
+        other = self._detect_language(session, text) if languages else None
         norm = normalize(text)
         if norm in self.spec.help:
             result.replies.append({"text": self._tr(session, self.spec.texts["help"])})
@@ -280,7 +282,7 @@ class Dialogue:
         lang = session.facts.get("lang")
         if understanding is not None:
             u = understanding
-        elif lang in ("en", "ar"):
+        elif lang in languages:
             u = self.understander.understand(text, lang=lang)
         else:
             u = self.understander.understand(text)

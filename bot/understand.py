@@ -85,6 +85,7 @@ class Understanding:
 
 
 class Understander:
+    languages = ("en", "ar")  # `understand(text, lang)` reads these besides French
     def __init__(self, directory: Directory, model_dir: Path):
         model_dir = Path(model_dir)
         if not (model_dir / "meta.json").exists():

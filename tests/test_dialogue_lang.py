@@ -235,3 +235,21 @@ def test_failure_and_saturation_texts_are_in_the_catalogs():
     assert FAILED in EXTRA and SATURATED in EXTRA  # kept in step with web/api_chat.py
     assert re.search(r"[\u0600-\u06FF]", translator("ar").gettext(FAILED))
     assert translator("en").gettext(SATURATED).startswith("The service is overloaded")
+
+
+def test_an_understander_without_languages_keeps_the_dialogue_french(directory, orienter, understander):
+    """The Rasa profile's understander reads French only (`understand(text)`): no language
+    is detected and nothing fails."""
+    from bot.dialogue import Dialogue
+
+    class FrenchOnly:
+        def __init__(self, u):
+            self.u, self.directory = u, u.directory
+
+        def understand(self, text):
+            return self.u.understand(text)
+
+    d = Dialogue(directory, orienter, FrenchOnly(understander))
+    replies = d.handle("fo", "hello, my husband hits me, I live in Laon")
+    assert "lang" not in d.store.get("fo").facts
+    assert not any(r.get("custom", {}).get("emergency") and "problème" in r["text"] for r in replies)
