@@ -53,6 +53,18 @@ PAGES = (ROOT / "web" / "templates" / "base.html", ROOT / "web" / "templates" / 
 _PAGE_TEXT = re.compile(r'\b_(?:html)?\("((?:[^"\\]|\\.)*)"\)')
 
 
+def _steps(node) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "step" and isinstance(value, str):
+                yield value
+            else:
+                yield from _steps(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _steps(value)
+
+
 def plan_words() -> tuple[str, ...]:
     return PLAN_NOTES
 
@@ -136,6 +148,10 @@ def messages(dialogue: Path | str = DIALOGUE) -> Iterator[tuple[str | None, str,
             yield None, text, f"rules/plan.yml titles.{key}"
     for text in PLAN_NOTES:
         yield None, text, "rules/plan.py hours notes"
+    # the steps the rules add to a plan (their `why` stays in French: formatted with {territory})
+    for path in sorted((ROOT / "rules").glob("*.rules.yml")):
+        for text in _steps(yaml.safe_load(path.read_text(encoding="utf-8"))):
+            yield None, text, f"rules/{path.name}"
     # the chat page: {{ _("...") }} and {{ _html("...") }} in its templates
     for template in PAGES:
         if template.exists():
