@@ -22,7 +22,7 @@ db: setup
 
 # Train the situation classifier when it is missing or its inputs changed (seconds, fixed seed).
 MODEL := var/nlu-model/meta.json
-$(MODEL): $(STAMP) data/nlu.yml bot/cues.yml bot/situation.py bot/lemmas.py bot/normalize.py
+$(MODEL): $(STAMP) data/nlu.yml bot/cues.yml bot/situation.py bot/lemmas.py bot/normalize.py data/nlu_en.yml bot/cues_en.yml bot/situation_en.py
 	$(ORIENTATION) nlu train
 
 model: $(MODEL)

@@ -19,6 +19,10 @@ from _util import rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 CONVERSATION = ["bonjour", "mon mari me frappe depuis des mois", "oui", "Chauny", "à moi", "/effacer"]
+# issue 14: the language detector, the English classifier and the catalogs at work
+CONVERSATION_EN = ["hello, my husband hits me, I live in Laon", '/informer{"danger": false}', "/effacer"]
+CONVERSATION_AR = ["مرحبا، زوجي يضربني كل يوم", '/informer{"situation": "violences_conjugales"}',
+                   '/informer{"danger": false}', "Laon", '/informer{"role": "victime"}', "/effacer"]
 
 
 def _free_port() -> int:
@@ -27,11 +31,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def _client(base: str, sender: str, rounds: int, latencies: list, deadline: float) -> int:
+async def _client(base: str, sender: str, rounds: int, latencies: list, deadline: float,
+                  conversation: list[str] = CONVERSATION) -> int:
     turns = 0
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         for _ in range(rounds):
-            for message in CONVERSATION:
+            for message in conversation:
                 if time.perf_counter() > deadline:
                     return turns
                 t = time.perf_counter()
@@ -42,11 +47,11 @@ async def _client(base: str, sender: str, rounds: int, latencies: list, deadline
     return turns
 
 
-async def _load(base: str, clients: int, rounds: int, seconds: float = 60):
+async def _load(base: str, clients: int, rounds: int, seconds: float = 60, conversation=CONVERSATION):
     latencies: list[float] = []
     start = time.perf_counter()
     deadline = start + seconds
-    counts = await asyncio.gather(*[_client(base, f"bench-{clients}-{i}", rounds, latencies, deadline)
+    counts = await asyncio.gather(*[_client(base, f"bench-{clients}-{i}", rounds, latencies, deadline, conversation)
                                     for i in range(clients)])
     elapsed = time.perf_counter() - start
     return latencies, sum(counts) / elapsed
@@ -79,6 +84,10 @@ def run(directory) -> None:
             asyncio.run(_load(base, 1, 3))  # warm-up
             lat, rate = asyncio.run(_load(base, 1, 20))
             print(f"chat turn, 1 client ({len(lat)} turns): {_pct(lat)}  ({rate:.0f} turns/s)")
+            for name, conversation in (("English", CONVERSATION_EN), ("Arabic", CONVERSATION_AR)):
+                asyncio.run(_load(base, 1, 2, conversation=conversation))  # warm-up
+                lat, rate = asyncio.run(_load(base, 1, 20, conversation=conversation))
+                print(f"chat turn, 1 client, {name} ({len(lat)} turns): {_pct(lat)}  ({rate:.0f} turns/s)")
             lat, rate = asyncio.run(_load(base, 16, 10))
             print(f"chat turns, 16 concurrent clients ({len(lat)} turns): {rate:.0f} turns/s, {_pct(lat)}")
             print(f"server resident memory: {rss_mb(server.pid):.0f} MB")

@@ -21,6 +21,13 @@ inference). A later message changes a fact only when it says so:
   and texts address the right one; "en fait c'est moi" makes the writer the victim
   without dropping the situation.
 
+The language is a fact too (`facts["lang"]`, issue 14): set by a language button or
+the page (`/langue{"lang": "en"}`), or by a free-text message long enough to tell
+(bot/lang.py); a French message keeps "Français facile". Every text sent goes through
+the catalog of that language (bot/i18n.py); French is the source, unchanged. A message
+in a language we do not answer in gets a short notice, the emergency numbers and the
+language buttons.
+
 Danger has three values: certain (the emergency answer at once), possible (the
 safety question at once, with the emergency numbers under it, never "vous êtes en
 danger" unless the person says so), none.
@@ -31,6 +38,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -39,6 +47,9 @@ from directory import Directory
 from rules import Orienter, Request
 from rules.plan import contact_line, plan_text
 
+from .danger_i18n import normalize_en
+from .i18n import LANGUAGES, other_language_notice, plan_words, translator
+from .lang import SUPPORTED, _AR_MAP, _AR_MARKS, detect_language, normalize_ar
 from .normalize import normalize
 from .sessions import Session, SessionStore
 from .situation import cues_of, evident
@@ -58,6 +69,7 @@ _STATED_AGE = re.compile(r"\b\d{1,3} ans\b")
 _AFTER_BUT = re.compile(r"\bmais\b", re.I)
 PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$", re.S)
 FACTS = ("danger", "situation", "commune", "role", "age_group")
+LANGUAGE_COMMANDS = ("/langue", "langue", "language", "/language", "لغة", "اللغة")
 READING = ("skip", "refuse", "yes", "no", "safe", "unsafe", "correction", "not_me", "its_me")
 
 
@@ -154,33 +166,96 @@ class Dialogue:
         self.vocabulary = directory.vocabulary
 
     # -- entry point ------------------------------------------------------------------
-    def handle(self, sender: str, message: object) -> list[dict]:
-        """Bot messages for one user message (without recipient_id: the channel adds it)."""
-        t = self.spec.texts
+    def handle(self, sender: str, message: object, lang: str | None = None) -> list[dict]:
+        """Bot messages for one user message (without recipient_id: the channel adds it).
+        `lang`: the page's language, taken when the conversation has none yet."""
+        if lang in LANGUAGES and lang != "fr" and isinstance(message, str) and message.strip() \
+                and message.strip().lower() not in ("/effacer", "effacer", "/erase"):
+            self.set_language(sender, lang)
+        lang = self.store.get(sender).facts.get("lang") if sender in self.store else lang
+        t = self._texts(lang)
         if not isinstance(message, str):
-            return [{"text": t["not_text"]}]
+            return [{"text": t("not_text")}]
         text = message.strip()
         if len(text) > MAX_MESSAGE:
-            return [{"text": t["too_long"]}]
+            return [{"text": t("too_long")}]
         command = text.lower()
         if command in ("/effacer", "effacer", "/erase"):
             self.store.forget(sender)
-            return [{"text": t["erased"]}]
+            return [{"text": t("erased")}]
         if command in ("/restart", "/recommencer", "recommencer"):
             self.store.forget(sender)
-            return [{"text": t["restarted"]}, self.ask(self.store.get(sender), "situation")]
+            session = self.store.get(sender)
+            if lang:  # starting again keeps the language chosen
+                self._set(session, "lang", lang, "button")
+            return [{"text": t("restarted")}, self.ask(session, "situation")]
         if not text:
-            return [{"text": t["empty"]}]
+            return [{"text": t("empty")}]
         session = self.store.get(sender)
+        if command in LANGUAGE_COMMANDS:
+            return [self.language_message(session)]
         try:
             return self.turn(session, text)
         except Exception as exc:  # fail safe, and never log the message
             log.error("dialogue turn failed (%s): answering with the emergency contacts", type(exc).__name__)
-            return [self.emergency_message(session, t["error"])]
+            return [self.emergency_message(session, self._tr(session, self.spec.texts["error"]))]
 
     def emergency(self, sender: str) -> list[dict]:
         """The fail-safe answer (emergency contacts), e.g. when another back end fails."""
-        return [self.emergency_message(self.store.get(sender), self.spec.texts["error"])]
+        session = self.store.get(sender)
+        return [self.emergency_message(session, self._tr(session, self.spec.texts["error"]))]
+
+    # -- language ---------------------------------------------------------------------------
+    def language(self, sender: str) -> str:
+        """The language of a conversation ("fr" until something else is chosen or written)."""
+        return self.store.get(sender).facts.get("lang") or "fr"
+
+    def set_language(self, sender: str, lang: object) -> None:
+        """The page's language (REST `lang`): taken when the conversation has none yet."""
+        if isinstance(lang, str) and lang in LANGUAGES:
+            session = self.store.get(sender)
+            if "lang" not in session.facts:
+                self._set(session, "lang", lang, "button")
+
+    def _tr(self, session: Session, text: str) -> str:
+        """A text of dialogue.yml in the conversation's language (French: unchanged)."""
+        return translator(session.facts.get("lang")).gettext(text)
+
+    def _texts(self, lang: str | None):
+        spec_texts, tr = self.spec.texts, translator(lang)
+        return lambda key: tr.gettext(spec_texts[key])
+
+    def _detect_language(self, session: Session, text: str) -> str | None:
+        """Update the language fact from a free-text message; answer an unsupported
+        language's code (the caller sends the notice), else None."""
+        found = detect_language(text)
+        if found is None:
+            return None
+        current = session.facts.get("lang") or "fr"
+        if found == "fr":
+            if current not in ("fr", "fr_FALC"):  # back to French; "Français facile" stays
+                self._set(session, "lang", "fr", "text")
+        elif found in SUPPORTED:
+            if found != current:
+                self._set(session, "lang", found, "text")
+        else:
+            return found
+        return None
+
+    def language_buttons(self) -> list[dict]:
+        return [{"title": name, "payload": f'/langue{{"lang": "{code}"}}'} for code, (name, _) in LANGUAGES.items()]
+
+    def language_message(self, session: Session) -> dict:
+        return {"text": self._tr(session, LANGUAGE_QUESTION), "buttons": self.language_buttons(),
+                "custom": {"kind": "language"}}
+
+    def other_language_message(self, session: Session, lang: str) -> dict:
+        """A language we do not answer in: a short notice (in it when we have one, then in
+        English and French), the emergency numbers of the directory, the language buttons."""
+        contacts = self.flag_contacts("danger", session.facts.get("profile", ()))
+        return {"text": contacts_text("\n".join(other_language_notice(lang)), contacts),
+                "buttons": self.language_buttons(),
+                "custom": {"contacts": contacts, "kind": "other_language", "detected": lang}}
 
     def turn(self, session: Session, text: str) -> list[dict]:
         """One whole turn: what the message changes, then the next question or the plan."""
@@ -198,13 +273,26 @@ class Dialogue:
         if match:
             self._absorb_payload(session, match, result)
             return result
+        # languages only with an understander that reads them (not the Rasa profile's)
+        languages = getattr(self.understander, "languages", ())
+        other = self._detect_language(session, text) if languages else None
         norm = normalize(text)
         if norm in self.spec.help:
-            result.replies.append({"text": self.spec.texts["help"]})
+            result.replies.append({"text": self._tr(session, self.spec.texts["help"])})
             result.force_ask = True
             return result
-        u = understanding if understanding is not None else self.understander.understand(text)
-        reading = self.read(session, norm, u)
+        lang = session.facts.get("lang")
+        if understanding is not None:
+            u = understanding
+        elif lang in languages:
+            u = self.understander.understand(text, lang=lang)
+        else:
+            u = self.understander.understand(text)
+        if other and not (u.danger or u.distress):
+            result.alerts.append(self.other_language_message(session, other))
+            result.asked_now = True
+            return result
+        reading = self.read(session, norm, u, text)
         if reading.correction and understanding is None and session.facts.get("situation"):
             # "pas mon frère mais mon ex-mari": the corrected situation is what follows "mais"
             tail = _AFTER_BUT.split(text, maxsplit=1)
@@ -216,7 +304,7 @@ class Dialogue:
         if reading.safe is not None:  # said in words: it wins over a "non" that starts the answer
             self._set(session, "danger", not reading.safe, "answer" if session.pending == "danger" else "text")
         elif reading.kind == "skip" and session.pending == "situation" and not self.spec.reading["refuse"].search(norm):
-            result.replies.append({"text": self.spec.texts["take_time"]})  # hesitating is not skipping
+            result.replies.append({"text": self._tr(session, self.spec.texts["take_time"])})  # hesitating is not skipping
         elif reading.kind == "skip":
             self.skip(session, result)
         elif reading.kind in ("yes", "no") and reading.answers:
@@ -240,21 +328,31 @@ class Dialogue:
             result.asked_now = True
         return result
 
-    def read(self, session: Session, norm: str, u) -> Reading:
+    def read(self, session: Session, norm: str, u, text: str = "") -> Reading:
         r = self.spec.reading
         reading = Reading(norm=norm, correction=bool(r["correction"].search(norm)),
                           not_me=bool(r["not_me"].search(norm)), its_me=bool(r["its_me"].search(norm)))
         words = len(norm.split())
+        # English and Arabic short answers (bot/reading_i18n.yml), besides the French ones
+        other = _reading_i18n().get(session.facts.get("lang"))
+        local = ""
+        if other is not None and text:
+            local = normalize_en(text) if session.facts.get("lang") == "en" else normalize_ar(text)
+            words = max(words, len(local.split()))
+
+        def says(name: str) -> bool:
+            return bool(r[name].search(norm) or (local and other[name].search(local)))
+
         storyless = not cues_of(norm) and not u.danger and not u.distress
-        if words <= SHORT_ANSWER and storyless and r["skip"].search(norm) and not r["yes"].search(norm):
+        if words <= SHORT_ANSWER and storyless and says("skip") and not says("yes"):
             reading.kind = "skip"
-        elif words <= SHORT_ANSWER and r["no"].search(norm):
+        elif words <= SHORT_ANSWER and says("no"):
             reading.kind = "no"
-        elif words <= SHORT_ANSWER and r["yes"].search(norm):
+        elif words <= SHORT_ANSWER and says("yes"):
             reading.kind = "yes"
-        if r["unsafe"].search(norm):
+        if says("unsafe"):
             reading.safe = False
-        elif r["safe"].search(norm):
+        elif says("safe"):
             reading.safe = True
         if session.pending and (reading.kind != "text" or words <= 3):
             reading.answers = session.pending
@@ -290,13 +388,17 @@ class Dialogue:
                 session.facts.pop("commune", None)
                 session.choices = []
             if result is not None:
-                result.replies.append({"text": self.spec.texts["skipped"]})
+                result.replies.append({"text": self._tr(session, self.spec.texts["skipped"])})
 
     def _absorb_payload(self, session: Session, match: re.Match, result: TurnResult) -> None:
         intent, entities = match.group(1), match.group(2)
         if intent == "aide":
-            result.replies.append({"text": self.spec.texts["help"]})
+            result.replies.append({"text": self._tr(session, self.spec.texts["help"])})
             result.force_ask = True
+            return
+        if intent == "langue":
+            self._apply_payload(session, entities or "{}")
+            result.force_ask = True  # the question (or the plan) again, in the new language
             return
         if intent == "passer":
             self.skip(session)
@@ -316,7 +418,9 @@ class Dialogue:
         v = self.vocabulary
         allowed = {"situation": v.situations, "role": v.roles, "age_group": v.age_groups}
         for key, value in entities.items():
-            if key == "danger" and isinstance(value, bool):
+            if key == "lang" and isinstance(value, str) and value in LANGUAGES:
+                self._set(session, "lang", value, "button")
+            elif key == "danger" and isinstance(value, bool):
                 self._set(session, "danger", value, "button")
             elif key in allowed and value in allowed[key]:
                 self._set(session, key, value, "button")
@@ -514,7 +618,7 @@ class Dialogue:
                 return [question, self.if_danger_message(session)]
             return [question]
         if session.recommended and session.facts == before and not force_ask:
-            return [{"text": self.spec.texts["after"]}]
+            return [{"text": self._tr(session, self.spec.texts["after"])}]
         return self.recommend(session)
 
     def _who(self, session: Session, capital: bool = True) -> tuple[str, str] | None:
@@ -523,33 +627,35 @@ class Dialogue:
         if facts.get("role") not in ("proche", "professionnel"):
             return None
         relative = self.spec.relatives.get(facts.get("concerned"))
-        if relative:
-            name = relative[2] if len(relative) > 2 else f"Votre {relative[0]}"
-            return (name if capital else name[0].lower() + name[1:], relative[1])
-        return ("La personne" if capital else "la personne", "elle")
+        name, pron = ((relative[2] if len(relative) > 2 else f"Votre {relative[0]}"), relative[1]) if relative \
+            else ("La personne", "elle")
+        tr = translator(facts.get("lang"))
+        name, pron = tr.pgettext("who", name), tr.pgettext("pronoun", pron)
+        return (name if capital else name[0].lower() + name[1:], pron)
 
     def ask(self, session: Session, fact: str, repeat: bool = False) -> dict:
         """The question for one fact, addressed to the right person."""
         session.pending = fact
         spec = self.spec.facts[fact]
-        text = spec.get("repeat") if repeat and spec.get("repeat") else spec["question"]
+        tr = translator(session.facts.get("lang"))
+        text = tr.gettext(spec.get("repeat") if repeat and spec.get("repeat") else spec["question"])
         buttons = spec.get("buttons") or []
         who = self._who(session)
         if fact == "danger":
             special = spec.get("by_situation", {}).get(session.facts.get("situation"))
             if special:
-                text, buttons = special["question"], special["buttons"]
-            elif who:
-                text = spec["question_other"].format(who=who[0], pron=who[1])
+                text, buttons = tr.gettext(special["question"]), special["buttons"]
+            elif who:  # the template is translated, then filled
+                text = tr.gettext(spec["question_other"]).format(who=who[0], pron=who[1])
                 buttons = spec["buttons_other"]
         elif fact == "age_group":
             if who:
-                text = spec["question_other"].format(who=who[0], pron=who[1])
+                text = tr.gettext(spec["question_other"]).format(who=who[0], pron=who[1])
             elif session.facts.get("role") == "victime":
-                text = spec["question_self"]
+                text = tr.gettext(spec["question_self"])
         msg: dict = {"text": text, "custom": {"asks": fact}}
         if buttons:
-            msg["buttons"] = [dict(b) for b in buttons]
+            msg["buttons"] = [{**b, "title": tr.gettext(b["title"])} for b in buttons]
         return msg
 
     def if_danger_message(self, session: Session) -> dict:
@@ -559,7 +665,7 @@ class Dialogue:
         calm = self.orienter.orient(Request(profile=profile))
         reasons = {c["id"]: c for c in calm.contacts + calm.if_danger}
         contacts = [reasons.get(c["id"], c) for c in self.flag_contacts("danger", profile)]
-        return {"text": contacts_text(self.spec.texts["if_danger"], contacts),
+        return {"text": self._localized(session, contacts_text(self._tr(session, self.spec.texts["if_danger"]), contacts)),
                 "custom": {"contacts": contacts, "kind": "if_danger"}}
 
     def ask_choice(self, session: Session) -> dict:
@@ -569,8 +675,9 @@ class Dialogue:
             c = self.directory.commune(insee)
             buttons.append({"title": f"{c.name} ({', '.join(c.postal_codes)})",
                             "payload": json.dumps({"commune": insee}, ensure_ascii=False).join(("/informer", ""))})
-        buttons.append({"title": "Aucune de ces communes", "payload": "/passer"})
-        return {"text": self.spec.facts["commune"]["ambiguous"], "buttons": buttons, "custom": {"asks": "commune"}}
+        buttons.append({"title": self._tr(session, NONE_OF_THESE), "payload": "/passer"})
+        return {"text": self._tr(session, self.spec.facts["commune"]["ambiguous"]), "buttons": buttons,
+                "custom": {"asks": "commune"}}
 
     def request(self, session: Session, **override) -> Request:
         f = {**session.facts, **override}
@@ -585,29 +692,55 @@ class Dialogue:
         session.recommended = True
         facts = session.facts
         result = self.orienter.orient(self.request(session))
-        t = self.spec.texts
+        t = self._texts(facts.get("lang"))
         messages = []
         if facts.get("out_of_area"):
-            messages.append({"text": self.spec.facts["commune"]["out_of_area"]})
-        intro = t["recommendation"] if facts.get("commune") else t["recommendation_national"]
+            messages.append({"text": self._tr(session, self.spec.facts["commune"]["out_of_area"])})
+        intro = t("recommendation") if facts.get("commune") else t("recommendation_national")
         steps = self.steps(session, result)
         result = replace(result, steps=[{"text": text, "service": None} for text in steps[:1]]
                          + [st for st in result.steps if st["text"] not in steps[:1]]
                          + [{"text": text, "service": None} for text in steps[1:]])
         result = replace(result, steps=result.steps[:MAX_STEPS])
+        if facts.get("lang") not in (None, "fr"):
+            result = self._translated_plan(result, translator(facts["lang"]))
         step_texts = [st["text"] for st in result.steps]
         custom = {"contacts": result.contacts, "groups": result.groups, "steps": step_texts,
                   "step_details": list(result.steps), "next_steps": step_texts,
                   "if_danger": result.if_danger, "rules": list(result.orientation.rules), "plan": True}
-        messages.append({"text": plan_text(result, intro), "custom": custom})
+        text = self._localized(session, plan_text(result, intro))
+        messages.append({"text": text, "custom": custom})
         tail = []
         if facts.get("role") == "professionnel":
-            tail.append(t["pro_search"])
+            tail.append(t("pro_search"))
         if "commune" in session.skipped and not facts.get("commune"):
-            tail.append(t["local_later"])
-        tail.append(t["after"])
+            tail.append(t("local_later"))
+        tail.append(t("after"))
         messages.append({"text": " ".join(tail)})
         return messages
+
+    @staticmethod
+    def _translated_plan(result, tr):
+        """The plan's headings, group titles and steps in the conversation's language (the
+        rules' own steps and reasons stay in French where the catalog has no translation)."""
+        spec = replace(result.spec, headings={k: tr.gettext(v) for k, v in result.spec.headings.items()})
+        return replace(result, spec=spec,
+                       groups=[{**g, "title": tr.gettext(g["title"])} if g.get("title") else g for g in result.groups],
+                       steps=[{**st, "text": tr.gettext(st["text"])} for st in result.steps])
+
+    @staticmethod
+    def _localized(session: Session, text: str) -> str:
+        """Contact lines in the conversation's language: the opening notes rules/plan.py
+        writes in French (" (jour et nuit)"…), and no space before a colon but in French."""
+        lang = session.facts.get("lang")
+        if lang in (None, "fr"):
+            return text
+        tr = translator(lang)
+        for note in plan_words():
+            text = text.replace(f" ({note})", f" ({tr.gettext(note)})")
+        if not lang.startswith("fr"):
+            text = _CONTACT_COLON.sub(r"\1: ", _FRENCH_COLON.sub(":", text))
+        return text
 
     def steps(self, session: Session, result=None) -> list[str]:
         """The dialogue's own advice: the role's first (e.g. "Vous n'y êtes pour rien"), then the situation's."""
@@ -634,13 +767,42 @@ class Dialogue:
         """The emergency numbers, first; worded for the person concerned."""
         if text is None:
             who = self._who(session)
-            text = (self.spec.texts["danger_other"].format(who=who[0]) if who else self.spec.texts["danger"])
+            text = (self._tr(session, self.spec.texts["danger_other"]).format(who=who[0]) if who
+                    else self._tr(session, self.spec.texts["danger"]))
         contacts = self.flag_contacts("danger", session.facts.get("profile", ()))
-        return {"text": contacts_text(text, contacts), "custom": {"contacts": contacts, "emergency": True}}
+        return {"text": self._localized(session, contacts_text(text, contacts)),
+                "custom": {"contacts": contacts, "emergency": True}}
 
     def distress_message(self, session: Session) -> dict:
         contacts = self.flag_contacts("distress", session.facts.get("profile", ()))
-        return {"text": contacts_text(self.spec.texts["distress"], contacts), "custom": {"contacts": contacts}}
+        return {"text": self._localized(session, contacts_text(self._tr(session, self.spec.texts["distress"]), contacts)),
+                "custom": {"contacts": contacts}}
+
+
+# the French space before a colon after a heading, and after a contact's name (its `why` keeps its own)
+_FRENCH_COLON = re.compile(r" :(?=\n|$)", re.M)
+_CONTACT_COLON = re.compile(r"^(• [^\n]*?) : (?=[+\d]|SMS |https?:|\S+@)", re.M)
+
+# Texts of the code itself (in the catalogs through bot/i18n.py `EXTRA`).
+NONE_OF_THESE = "Aucune de ces communes"
+LANGUAGE_QUESTION = "Dans quelle langue voulez-vous continuer ?"
+
+READING_I18N_FILE = Path(__file__).with_name("reading_i18n.yml")
+
+
+@lru_cache(maxsize=1)
+def _reading_i18n() -> dict:
+    """{lang: {name: pattern}} for the short answers in English and Arabic."""
+    raw = yaml.safe_load(READING_I18N_FILE.read_text(encoding="utf-8"))
+    out = {}
+    for lang, patterns in raw.items():
+        out[lang] = {}
+        for name in ("yes", "no", "skip", "safe", "unsafe"):
+            source = patterns[name]
+            if lang == "ar":  # folded like the text
+                source = _AR_MARKS.sub("", source).translate(_AR_MAP)
+            out[lang][name] = _compile(name, source, READING_I18N_FILE)
+    return out
 
 
 _RELATIVE_CACHE: dict = {}

@@ -16,14 +16,16 @@ from pathlib import Path
 
 from directory import Commune, Directory
 
+from . import danger_i18n
 from .danger import CERTAIN, LEVELS, detect
+from .lang import is_arabic
 from .normalize import normalize
 from .places import find_place, load_words
 from .places import prepare as prepare_places
 from .profile import extract_profile
 from .situation import MAX_CHARS, SituationModel, cues_of
 
-__all__ = ["Understanding", "Reader", "Understander", "ModelMissing"]
+__all__ = ["Understanding", "Reader", "Understander", "ModelMissing", "english_model_dir"]
 
 log = logging.getLogger("orientation.understand")
 MIN_SCORE = 0.12  # situations scored below this are not reported
@@ -32,6 +34,11 @@ TOP = 3
 
 class ModelMissing(Exception):
     code = "model_missing"
+
+
+def english_model_dir(model_dir: Path) -> Path:
+    """Where the English situation classifier is saved: next to the French one's files."""
+    return Path(model_dir) / "en"
 
 
 @dataclass
@@ -89,6 +96,9 @@ class Reader:
     The Rasa action server reads with DIET's intent in place of our classifier
     (`bot.rasa_actions.DietUnderstander`), through this same pipeline."""
 
+    languages: tuple[str, ...] = ()  # `understand(text, lang)` reads these besides French
+    model_en = None
+
     def __init__(self, directory: Directory):
         self.directory = directory
 
@@ -96,19 +106,34 @@ class Reader:
         """Situations with scores, best first."""
         return []
 
-    def understand(self, text: str) -> Understanding:
+    def understand(self, text: str, lang: str | None = None) -> Understanding:
+        """`lang`: the conversation's language ("en", "ar"...; None or "fr" for French).
+        The French danger rules always run first; English and Arabic patterns are added
+        (never instead) for those languages or any message in Arabic script."""
         text = (text or "")[:MAX_CHARS]
         try:
             flags = detect(text)
+            level, danger, distress = flags.danger_level, flags.danger, flags.distress
+            other = "ar" if is_arabic(text) else lang
+            if other in danger_i18n.LANGUAGES:
+                more = danger_i18n.detect(text, other)
+                if more.danger:
+                    level, danger = CERTAIN, True
+                distress = distress or more.distress
         except Exception as exc:  # the type only: an exception's message can quote the text
             log.error("danger rules failed (%s): answering as danger", type(exc).__name__)
             return Understanding(danger=True, danger_level=CERTAIN, failed=True)
-        result = Understanding(danger=flags.danger, distress=flags.distress, danger_level=flags.danger_level)
+        result = Understanding(danger=danger, distress=distress, danger_level=level)
         try:
-            self._fill(text, result)
+            if other == "ar":
+                self._fill_places_and_profile(text, result)  # Arabic: the guided flow, by buttons
+            elif other == "en" and self.model_en is not None:
+                self._fill_en(text, result)
+            else:
+                self._fill(text, result)
         except Exception as exc:
             log.error("understanding failed (%s): answering as danger", type(exc).__name__)
-            return Understanding(danger=True, danger_level=CERTAIN, distress=flags.distress, failed=True)
+            return Understanding(danger=True, danger_level=CERTAIN, distress=distress, failed=True)
         return result
 
     def _fill(self, text: str, result: Understanding) -> None:
@@ -119,6 +144,18 @@ class Reader:
             if len(norm.split()) >= 3 or cues:
                 scored = self.classify(text, norm, cues)
                 result.situations = [(c, float(s)) for c, s in scored[:TOP] if s >= MIN_SCORE]
+        self._fill_places_and_profile(text, result)
+
+    def _fill_en(self, text: str, result: Understanding) -> None:
+        from .danger_i18n import normalize_en
+        from .situation_en import cues_of as cues_en
+
+        norm = normalize_en(text)
+        if norm and (len(norm.split()) >= 3 or cues_en(norm)):
+            result.situations = [(c, float(s)) for c, s in self.model_en.predict(text)[:TOP] if s >= MIN_SCORE]
+        self._fill_places_and_profile(text, result)
+
+    def _fill_places_and_profile(self, text: str, result: Understanding) -> None:
         place = find_place(text, self.directory.snapshot.communes)
         result.commune = place.commune
         result.commune_candidates = list(place.candidates) if place.commune is None else []
@@ -132,7 +169,9 @@ class Reader:
 
 
 class Understander(Reader):
-    """The reader with our situation classifier."""
+    """The reader with our situation classifiers (French; English when trained)."""
+
+    languages = ("en", "ar")
 
     def __init__(self, directory: Directory, model_dir: Path):
         model_dir = Path(model_dir)
@@ -146,6 +185,13 @@ class Understander(Reader):
         load_words(model_dir)
         prepare_places(directory.snapshot.communes)  # the word list now, not on the first message
         self.model.predict("chauffe")  # warm up now, not on the first message
+        # English situations (issue 14): optional, trained by the same command
+        en_dir = english_model_dir(model_dir)
+        if (en_dir / "meta.json").exists():
+            from .situation_en import EnglishSituationModel
+
+            self.model_en = EnglishSituationModel.load(en_dir)
+            self.model_en.predict("warm up")
 
     def classify(self, text: str, norm: str, cues: list[str]) -> list[tuple[str, float]]:
         return self.model.predict(text, cues=cues)

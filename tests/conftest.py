@@ -48,13 +48,17 @@ def model_dir(tmp_path_factory) -> Path:
     """The trained situation classifier: the one `make test` builds in var/, else trained now."""
     from web.settings import Settings
 
+    from bot.understand import english_model_dir
+
     built = Settings.from_env().model_dir
-    if (built / "meta.json").exists():
+    if (built / "meta.json").exists() and (english_model_dir(built) / "meta.json").exists():
         return built
+    from bot import situation_en
     from bot.situation import train
 
     path = tmp_path_factory.mktemp("model")
     train().save(path)
+    situation_en.train().save(english_model_dir(path))  # the English classifier (issue 14)
     return path
 
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from bot.dialogue import MAX_MESSAGE, contacts_text
+from bot.i18n import LANGUAGES, translator
 from bot.sessions import SessionsFull
 
 from . import turns
@@ -40,7 +41,9 @@ async def status():
 _WEBHOOK_DOC = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["sender", "message"],
     "properties": {"sender": {"type": "string", "minLength": 1, "maxLength": 128},
-                   "message": {"type": "string", "maxLength": MAX_MESSAGE}}}}}},
+                   "message": {"type": "string", "maxLength": MAX_MESSAGE},
+                   "lang": {"type": "string", "enum": list(LANGUAGES),
+                            "description": "Langue de la page (facultatif) : prise si la conversation n'en a pas encore."}}}}}},
     "responses": {"200": {"description": "Les messages du bot (canal REST de Rasa)", "content": {"application/json": {
         "schema": {"type": "array", "items": {"type": "object", "required": ["recipient_id"]}}}}}}}
 
@@ -66,18 +69,24 @@ async def webhook(request: Request):
         raise ApiError(413, "Message trop long : écrivez au plus deux mille caractères.", "message")
     if "\x00" in message:
         raise ApiError(422, "Champ « message » : ce texte contient des caractères non lisibles.", "message")
+    lang = body.get("lang")
+    if lang is not None and lang not in LANGUAGES:
+        raise ApiError(422, f"Champ « lang » : une de ces langues est attendue : {', '.join(LANGUAGES)}.", "lang")
     if request.app.state.settings.chat_backend == "rasa":
         return JSONResponse(await _through_rasa(request, sender, message))
     try:  # a turn that takes too long (understanding, rules, database stuck): the emergency answer
-        replies = await turns.run(_engine_turn, request, sender, message)
+        replies, used = await turns.run(_engine_turn, request, sender, message, lang)
     except turns.TurnTimeout:
-        replies = _failed(request)
-    return JSONResponse([{"recipient_id": sender, **r} for r in replies])
+        replies, used = _failed(request, lang), lang or "fr"
+    # every reply says the language it is written in (custom.lang)
+    return JSONResponse([{"recipient_id": sender, **r, "custom": {**r.get("custom", {}), "lang": used}}
+                         for r in replies])
 
 
-def _failed(request: Request) -> list[dict]:
+def _failed(request: Request, lang: str | None = None) -> list[dict]:
     contacts = emergency_contacts(request.app)
-    return [{"text": contacts_text(FAILED, contacts), "custom": {"contacts": contacts, "emergency": True}}]
+    return [{"text": contacts_text(translator(lang).gettext(FAILED), contacts),
+             "custom": {"contacts": contacts, "emergency": True}}]
 
 
 def _new_chat_budget(request: Request):
@@ -88,35 +97,44 @@ def _new_chat_budget(request: Request):
     return app.state.new_chat_limiter
 
 
-def _saturated(request: Request) -> list[dict]:
+def _saturated(request: Request, lang: str | None = None) -> list[dict]:
     """« Service saturé », with the emergency numbers of the directory: never a silent refusal."""
     contacts = emergency_contacts(request.app)
-    return [{"text": contacts_text(SATURATED, contacts),
+    return [{"text": contacts_text(translator(lang).gettext(SATURATED), contacts),
              "custom": {"contacts": contacts, "emergency": True, "saturated": True}}]
 
 
-def _engine_turn(request: Request, sender: str, message: str) -> list[dict]:
+def _engine_turn(request: Request, sender: str, message: str, lang: str | None = None) -> tuple[list[dict], str]:
     """One turn of our dialogue. A new conversation must fit in the store (no live one is
     ever dropped for it) and in the client's budget; a failing store (Redis down)
     answers with the emergency contacts, like any other failure."""
     dialogue = request.app.state.dialogue
     store = dialogue.store
+    fallback = lang or "fr"
     try:
         new = sender not in store
         if new:
             budget, client = _new_chat_budget(request), client_key(request)
             if not store.admits(sender) or budget.retry_after(client):
-                return _saturated(request)
-        replies = dialogue.handle(sender, message)
+                return _saturated(request, lang), fallback
+        replies = dialogue.handle(sender, message, lang=lang)
+        used = dialogue.language(sender) if sender in store else fallback
         store.end_turn(sender)
         if new and sender in store:
             budget.hit(client)
-        return replies
+        return replies, used
     except SessionsFull:
-        return _saturated(request)
+        return _saturated(request, lang), fallback
     except Exception as exc:  # the type only, never the message
         log.error("chat turn failed (%s): answering with the emergency contacts", type(exc).__name__)
-        return _failed(request)
+        return _failed(request, used_language(dialogue, sender, fallback)), fallback
+
+
+def used_language(dialogue, sender: str, fallback: str) -> str:
+    try:
+        return dialogue.language(sender) if sender in dialogue.store else fallback
+    except Exception:  # the store itself may be what failed
+        return fallback
 
 
 async def _through_rasa(request: Request, sender: str, message: str) -> list[dict]:

@@ -307,6 +307,25 @@ def nlu_train(settings: Settings, if_missing):
     save_words(settings.model_dir)  # ordinary French words, for places (bot/places.py)
     model.save(settings.model_dir)  # meta.json last: its presence says the model is complete
     click.echo(f"Modèle entraîné sur {model.meta['examples']} exemples en {time.perf_counter() - start:.1f} s : {settings.model_dir}")
+    # the English classifier (issue 14), saved inside the French model's folder
+    from bot import situation_en
+    from bot.understand import english_model_dir
+
+    start = time.perf_counter()
+    model_en = situation_en.train(settings.data_dir / "nlu_en.yml")
+    model_en.save(english_model_dir(settings.model_dir))
+    click.echo(f"Modèle anglais entraîné sur {model_en.meta['examples']} exemples en "
+               f"{time.perf_counter() - start:.1f} s : {english_model_dir(settings.model_dir)}")
+
+
+class _InLanguage:
+    """An understander that reads every message in one language (for `nlu evaluate --lang`)."""
+
+    def __init__(self, understander, lang: str):
+        self.understander, self.lang, self.directory = understander, lang, understander.directory
+
+    def understand(self, text: str):
+        return self.understander.understand(text, lang=self.lang)
 
 
 def _understander(settings: Settings):
@@ -320,13 +339,22 @@ def _understander(settings: Settings):
 
 @nlu_group.command("evaluate")
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True,
+              help="Langue du jeu d'évaluation : fr (data/nlu_heldout.yml) ou en (data/nlu_heldout_en.yml).")
 @click.pass_obj
-def nlu_evaluate(settings: Settings, as_json):
+def nlu_evaluate(settings: Settings, as_json, lang):
     """Mesurer sur data/nlu_heldout.yml (jamais utilisé pour l'entraînement)."""
     from bot.evaluate import evaluate, report
     from bot.nludata import read_heldout
 
-    figures = evaluate(_understander(settings), read_heldout(settings.data_dir / "nlu_heldout.yml"))
+    understander = _understander(settings)
+    if lang == "en":
+        if understander.model_en is None:
+            _fail("Le classifieur anglais n'est pas entraîné : lancez « orientation nlu train ».")
+        figures = evaluate(_InLanguage(understander, "en"), read_heldout(settings.data_dir / "nlu_heldout_en.yml"))
+        _dump(figures) if as_json else click.echo(report(figures))
+        return
+    figures = evaluate(understander, read_heldout(settings.data_dir / "nlu_heldout.yml"))
     _dump(figures) if as_json else click.echo(report(figures))
 
 

@@ -115,8 +115,9 @@
 
   /* ------------------------------------------------------------------------------ */
   /** The connection to the chat endpoint (Rasa REST channel protocol). */
-  function ChatApi(endpoint) {
+  function ChatApi(endpoint, lang) {
     this.endpoint = endpoint;
+    this.lang = lang || "";  // the page's language: the conversation starts in it
     this.sender = randomId();
   }
 
@@ -129,7 +130,8 @@
     return fetch(this.endpoint, {
       method: "POST",
       headers: { "Content-Type": "application/json", "Accept": "application/json" },
-      body: JSON.stringify({ sender: this.sender, message: message }),
+      body: JSON.stringify(this.lang ? { sender: this.sender, message: message, lang: this.lang }
+                                     : { sender: this.sender, message: message }),
       credentials: "omit",         // there are no cookies; make sure none would be sent
       cache: "no-store",
       referrerPolicy: "no-referrer",
@@ -549,6 +551,11 @@
     else if (contacts.length || isPlan) { kind += " message-contacts"; }
     if (isPlan) { kind += " message-plan"; }
     var div = this.bubble(kind, this.texts.bot);
+    // The language of the reply (custom.lang): read aloud and laid out in it (Arabic right to left).
+    if (typeof custom.lang === "string" && /^[a-z]{2}(_[A-Za-z]+)?$/.test(custom.lang)) {
+      div.setAttribute("lang", custom.lang.split("_")[0]);
+      div.setAttribute("dir", custom.lang === "ar" ? "rtl" : "auto");
+    }
     // What a question asks (commune, danger...): lets styles and tests tell them apart.
     if (typeof custom.asks === "string") { div.setAttribute("data-asks", custom.asks); }
     var text = typeof message.text === "string" ? message.text : "";
@@ -725,7 +732,7 @@
   function Chat(root) {
     var data = function (name) { return root.getAttribute("data-text-" + name) || ""; };
     this.texts = { you: data("you"), bot: data("bot"), error: data("error") };
-    this.api = new ChatApi(root.getAttribute("data-endpoint"));
+    this.api = new ChatApi(root.getAttribute("data-endpoint"), root.getAttribute("data-lang"));
     this.hours = new HoursFormatter(document.getElementById("hours-words"));
     this.cards = new ContactCard(document.getElementById("contact-template"), this.hours,
                                  new ReportControl(document.getElementById("report-template")));
