@@ -43,7 +43,7 @@ CSV_COLUMNS = (
     "id", "name", "organization", "category", "description", "phones", "url", "email", "situations",
     "publics_ages", "publics_roles", "publics_genders", "area", "address_street", "address_postal_code", "address_city",
     "confidential_address", "hours", "visibility", "status", "cost", "emergency", "access", "source",
-    "verified_on", "a_verifier",
+    "verified_on", "a_verifier", "languages",
 )
 # Statuses a service can have: `active`, or `archived` by a staff member (editing.archive_service).
 STATUSES = ("active", "archived")
@@ -80,7 +80,7 @@ def _row(s: Service) -> list[str]:
     values = {
         **entry, "phones": _join(phones), "situations": _join(sorted(entry["situations"])),
         "publics_ages": _join(publics["ages"]), "publics_roles": _join(publics["roles"]),
-        "publics_genders": _join(publics["genders"]),
+        "publics_genders": _join(publics["genders"]), "languages": _join(entry["languages"]),
         "area": _join(sorted(entry["area"])), "address_street": address.get("street"),
         "address_postal_code": address.get("postal_code"), "address_city": address.get("city"), "status": s.status,
     }
@@ -121,7 +121,7 @@ def _entry(row: dict[str, str], line: int) -> LineDict:
         "area": _split(cell["area"]),
         "address": {"street": street, "postal_code": postal, "city": city} if street or postal or city else None,
         "hours": text["hours"], "visibility": text["visibility"], "cost": text["cost"], "access": text["access"],
-        "source": text["source"], "verified_on": text["verified_on"],
+        "source": text["source"], "verified_on": text["verified_on"], "languages": _split(cell["languages"]),
     })
     for key in ("confidential_address", "emergency", "a_verifier"):
         # An unreadable value goes through as text, so the validator names it.

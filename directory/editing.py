@@ -71,7 +71,7 @@ def service_entry(service: Service) -> dict:
         "area": list(service.area), "address": service.address, "confidential_address": service.confidential_address,
         "hours": service.hours, "visibility": service.visibility, "cost": service.cost, "emergency": service.emergency,
         "access": service.access, "source": service.source_id, "verified_on": service.verified_on,
-        "a_verifier": service.a_verifier,
+        "a_verifier": service.a_verifier, "languages": list(service.languages),
     }
 
 

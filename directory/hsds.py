@@ -275,7 +275,16 @@ def service_to_hsds(directory: Directory, service: Service) -> dict:
     out["service_areas"] = _areas(directory, service, ctx)
     out["service_at_locations"] = _locations(service)
     out["attributes"] = _attributes(directory, service)
+    if service.languages:  # HSDS `language`: the languages the service speaks (a source says so)
+        out["languages"] = [_language(out["id"], service.id, code) for code in service.languages]
     return out
+
+
+def _language(hsds_service_id: str, service_id: str, code: str) -> dict:
+    from babel import Locale
+
+    return {"id": hsds_id("language", f"{service_id}:{code}"), "service_id": hsds_service_id,
+            "name": Locale.parse(code).get_display_name("fr"), "code": code}
 
 
 def service_by_id(directory: Directory, service_id: str) -> dict:

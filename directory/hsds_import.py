@@ -113,6 +113,7 @@ def entry_from_hsds(directory: Directory, s: dict, problems: list[str]) -> dict:
         "cost": _COSTS.get(s.get("fees_description")), "emergency": "urgence" in directory_terms,
         "access": s.get("application_process"), "source": sources.get(source_title),
         "verified_on": s.get("assured_date"), "a_verifier": "a_verifier" in directory_terms,
+        "languages": [lang.get("code") for lang in s.get("languages") or [] if isinstance(lang, dict)],
     }
 
 

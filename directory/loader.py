@@ -36,8 +36,10 @@ EMAIL_RE = re.compile(r"^[^@\s<>\"]{1,64}@[^@\s<>\"]+\.[^@\s<>\".]{2,}$")
 SERVICE_FIELDS = (
     "id", "name", "organization", "category", "description", "phones", "url", "email", "situations",
     "publics", "area", "address", "confidential_address", "hours", "visibility", "cost",
-    "emergency", "access", "source", "verified_on", "a_verifier",
+    "emergency", "access", "source", "verified_on", "a_verifier", "languages",
 )
+# a language a service speaks: an ISO 639-1 (or -3) code that Babel knows ("en", "ar", "tr")
+LANGUAGE_RE = re.compile(r"^[a-z]{2,3}$")
 REQUIRED = ("id", "name", "category", "description", "situations", "area", "source", "verified_on")
 COSTS = (None, "gratuit", "prix_appel")
 
@@ -281,6 +283,12 @@ def validate_service(entry: dict, vocabulary: Vocabulary, territory_ids: set[str
     email = entry.get("email")
     if email is not None and (not isinstance(email, str) or not EMAIL_RE.match(email.strip())):
         bad("invalid_email", "email", "adresse e-mail attendue, par exemple « accueil@exemple.fr »")
+    languages = entry.get("languages") or []
+    if not isinstance(languages, list) or not all(isinstance(x, str) and LANGUAGE_RE.match(x) and _known_language(x)
+                                                  for x in languages):
+        bad("invalid_language", "languages", "liste de codes de langue ISO 639 attendue, par exemple [en, ar] "
+            "(seulement si une source dit que le service les parle)")
+        languages = []
     source = entry.get("source")
     if source is not None and source not in source_ids:
         bad("unknown_source", "source", f"source « {source} » inconnue (possibles : {', '.join(sorted(source_ids))})")
@@ -310,6 +318,7 @@ def validate_service(entry: dict, vocabulary: Vocabulary, territory_ids: set[str
         "ages": " ".join(ages),
         "roles": " ".join(roles),
         "genders": " ".join(genders),
+        "languages": " ".join(dict.fromkeys(languages)),
         "source_id": source,
         "verified_on": str(verified),
         "a_verifier": int(bool(entry.get("a_verifier"))),
@@ -368,6 +377,15 @@ def read_data(data_dir: Path = DATA_DIR) -> Dataset:
     return ds
 
 
+def _known_language(code: str) -> bool:
+    from babel import Locale, UnknownLocaleError
+    try:
+        Locale.parse(code)
+    except (UnknownLocaleError, ValueError):
+        return False
+    return True
+
+
 def service_rows(service: dict) -> dict[str, list[dict]]:
     """The rows of each table that store one validated service (HSDS-shaped)."""
     sid = service["id"]
@@ -378,7 +396,7 @@ def service_rows(service: dict) -> dict[str, list[dict]]:
         rows["organization"].append({"id": service["organization_id"], "name": service["organization"]})
     columns = {k: service[k] for k in ("id", "organization_id", "name", "description", "url", "email", "category",
                                        "visibility", "cost", "emergency", "access", "hours", "ages",
-                                       "roles", "genders", "source_id", "verified_on", "a_verifier")}
+                                       "roles", "genders", "languages", "source_id", "verified_on", "a_verifier")}
     columns["address_confidential"] = int(service["confidential_address"])
     columns["stems"] = stems_of(service["name"] + " " + service["description"])
     rows["service"].append(columns)

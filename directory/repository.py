@@ -129,6 +129,7 @@ def _read_services(db: sqlite_utils.Database, where: str = "1=1", params: tuple 
             status=r["status"], version=r["version"],
             source_id=r["source_id"], closures=tuple(closures.get(r["id"], ())),
             email=r["email"], genders=tuple(r["genders"].split()),
+            languages=tuple((r.get("languages") or "").split()),
         )
     return result
 

@@ -284,6 +284,13 @@ def m006_place_elsewhere_population(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE place_elsewhere ADD COLUMN population INTEGER")
 
 
+@migrations()
+def m007_service_languages(db: sqlite_utils.Database) -> None:
+    """The languages a service speaks (space-separated ISO 639 codes), only where a source
+    says so; empty: not known (never "French only")."""
+    db.execute("ALTER TABLE service ADD COLUMN languages TEXT NOT NULL DEFAULT ''")
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; return their names."""
     pending = [m.name for m in migrations.pending(db)]

@@ -42,6 +42,7 @@ class Service:
     closures: tuple[tuple[str, str, str | None], ...] = ()  # (start, end, reason), ISO dates
     email: str | None = None
     genders: tuple[str, ...] = ()  # empty: everyone; ("femme",): women only
+    languages: tuple[str, ...] = ()  # ISO 639 codes the service speaks, where a source says so
 
     def closure_on(self, day: str) -> tuple[str, str, str | None] | None:
         """The temporary closure that applies on `day` (ISO date), if any."""
@@ -118,6 +119,8 @@ def contact(service: Service, why: str, now: datetime | None = None) -> dict:
         # optional fields (contracts.md): one more way in, and the public address on one line
         "email": service.email,
         "address": address_line(service.public_address()),
+        # optional (issue 14): the languages the service speaks, only where a source says so
+        "languages": list(service.languages),
     }
     if closed:
         # optional field (contracts.md: extend, never rename): shown in the chat and the search

@@ -251,7 +251,7 @@ def test_import_is_audited_and_bumps_changed_versions(exported, full_db, tmp_pat
 
 def test_missing_or_unknown_column(exported, full_db, tmp_path):
     db = connect(clone(full_db, tmp_path / "db.db"))
-    text = exported.read_text(encoding="utf-8").replace("a_verifier\n", "a_verifier_typo\n", 1)
+    text = exported.read_text(encoding="utf-8").replace(",a_verifier,", ",a_verifier_typo,", 1)
     (tmp_path / "bad.csv").write_text(text, encoding="utf-8")
     with pytest.raises(LoadError) as err:
         import_csv(db, tmp_path / "bad.csv", DATA_DIR)

@@ -333,3 +333,15 @@ def test_pro_print_view_and_axe(browser, server):
         assert page.locator(".plan-expand a").get_attribute("href").startswith("/pro?")
     finally:
         ctx.close()
+
+
+def test_a_card_names_the_languages_its_service_speaks(page, server, plan_message):
+    """`languages` (ISO codes, where a source says so) reads as language names in the page's
+    language; a contact without it shows no such line."""
+    message = json.loads(json.dumps(plan_message))
+    first = message["custom"]["contacts"][0]
+    first["languages"] = ["en", "ar"]
+    open_plan(page, server, message)
+    cards = page.locator("#log .message-plan .contact")
+    assert "Langues parlées : anglais, arabe" in cards.first.inner_text()
+    assert page.locator("#log .message-plan .contact-languages").count() == 1

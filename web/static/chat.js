@@ -223,6 +223,16 @@
     fill("why", contact.why);
     fill("verified_on", this.formatDate(contact.verified_on));
     fill("source", contact.source);
+    // The languages the service speaks (where a source says so), named in the page's language.
+    var langs = Array.isArray(contact.languages) ? contact.languages.filter(function (c) { return typeof c === "string"; }) : [];
+    if (langs.length) {
+      var names;
+      try {
+        var display = new Intl.DisplayNames([document.documentElement.lang || "fr"], { type: "language" });
+        names = langs.map(function (c) { return display.of(c) || c; });
+      } catch (e) { names = langs; }
+      fill("languages", names.join(", "));
+    } else { part("languages").remove(); }
 
     var tel = card.querySelector('[data-reach="tel"]');
     var telHref = contact.phone ? safeTel(contact.tel) : null;
