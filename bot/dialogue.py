@@ -65,6 +65,7 @@ CONFIDENT = 0.45  # a situation scored above this is taken without asking
 EVIDENT = 0.2  # a situation the cue words clearly point to is taken from this score
 EVIDENCE_DECAY = 0.7  # weight of earlier messages' situation scores while none is decided
 SHORT_ANSWER = 14  # words: a skip phrase in a longer message is part of a story, not a skip
+_OWN_MINOR_AGE = re.compile(r"\b(?:j ai|jai) (?:1[0-7]|[1-9]) ans\b")  # the writer is the minor
 _STATED_AGE = re.compile(r"\b\d{1,3} ans\b")
 _AFTER_BUT = re.compile(r"\bmais\b", re.I)
 PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$", re.S)
@@ -463,6 +464,10 @@ class Dialogue:
             # the cue words of the whole story so far ("mari" … "frappe"), never the words themselves
             seen = set(session.facts.get("cues", ())) | set(cues_of(reading.norm))
             clear = evident(sorted(seen))
+            if (clear == "enfant_en_danger" and "partner" in seen and "family" not in seen
+                    and _OWN_MINOR_AGE.search(reading.norm)):
+                # a teenager hurt by her own boyfriend: couple violence (119 comes with her age)
+                clear = "violences_conjugales"
             if clear and clear != code and scores.get(clear, 0.0) >= EVIDENT:
                 # the classifier hesitates between close scores; the words say who hurts whom
                 code, score = clear, max(scores[clear], CONFIDENT)
