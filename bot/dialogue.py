@@ -65,6 +65,8 @@ CONFIDENT = 0.45  # a situation scored above this is taken without asking
 EVIDENT = 0.2  # a situation the cue words clearly point to is taken from this score
 EVIDENCE_DECAY = 0.7  # weight of earlier messages' situation scores while none is decided
 SHORT_ANSWER = 14  # words: a skip phrase in a longer message is part of a story, not a skip
+# a situation that a later message may refine into only when the story names such a person
+_NEEDS_CUE = {"violences_conjugales": {"partner"}, "violences_intrafamiliales": {"family"}}
 _OWN_MINOR_AGE = re.compile(r"\b(?:j ai|jai) (?:1[0-7]|[1-9]) ans\b")  # the writer is the minor
 _STATED_AGE = re.compile(r"\b\d{1,3} ans\b")
 _AFTER_BUT = re.compile(r"\bmais\b", re.I)
@@ -482,13 +484,19 @@ class Dialogue:
             if score >= CONFIDENT or asked:
                 self._set(session, "situation", code, "answer" if asked else "text")
                 session.evidence = {}
-                session.facts.pop("cues", None)
+                session.facts["cues"] = sorted(seen)  # kept: a later refinement is read against the story
             return
         if code == current or code == "autre":
             return  # "autre" never replaces a specific situation
         if session.sources.get("situation") == "button" and not reading.correction:
             return
         story = len(reading.norm.split()) >= 4 and not reading.answers
+        seen = set(session.facts.get("cues", ())) | set(cues_of(reading.norm))
+        session.facts["cues"] = sorted(seen)
+        if not reading.correction and code in _NEEDS_CUE and not seen & _NEEDS_CUE[code]:
+            # "un problème avec mon voisin" … "il m'a frappée": no partner, no family in the
+            # whole story: not couple or family violence, an assault
+            code = "agression" if "violence" in seen else current
         if (reading.correction and score >= CONFIDENT / 2) or (
                 story and code in self.spec.refines.get(current, ()) and score >= CONFIDENT):
             self._set(session, "situation", code, "text")

@@ -214,3 +214,16 @@ def test_session_state_round_trips_without_any_text(dialogue):
     again = Session.from_dict(session.to_dict())
     assert again.facts == session.facts and again.sources == session.sources
     assert "frapper" not in str(session.to_dict())
+
+
+def test_a_refinement_into_couple_violence_needs_a_partner_in_the_story(dialogue):
+    """A neighbour first, then the blow: an assault, not couple violence; a partner named
+    later in the story does make it couple violence."""
+    sender = "neighbour"
+    talk(dialogue, ["j'ai un gros problème avec mon voisin",
+                    "il m'a frappée devant chez moi la semaine dernière, il m'a cassé le nez"], sender)
+    assert facts(dialogue, sender)["situation"] == "agression"
+    sender = "partner"
+    talk(dialogue, ["j'ai un gros problème à la maison avec mon mari",
+                    "il m'a frappée devant chez moi la semaine dernière, il m'a cassé le nez"], sender)
+    assert facts(dialogue, sender)["situation"] == "violences_conjugales"
