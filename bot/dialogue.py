@@ -575,7 +575,11 @@ class Dialogue:
         if role and role != current:
             explicit = reading.its_me or reading.not_me or reading.correction
             if current is None or source == "inference" or session.pending == "role" or explicit:
-                self._set(session, "role", role, "answer" if session.pending == "role" else "text")
+                # a "je" in a message that tells nothing of what happens ("je sais pas par où
+                # commencer") does not make the writer the victim: a guess, that the story replaces
+                told = explicit or bool(cues_of(reading.norm))
+                source = "answer" if session.pending == "role" else ("text" if told else "inference")
+                self._set(session, "role", role, source)
         relative = self._relative(reading.norm)
         age = u.age_group
         if facts.get("role") == "victime" and reading.its_me:

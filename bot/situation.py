@@ -95,6 +95,17 @@ def evident(cues: list[str]) -> str | None:
     return None
 
 
+def nudged(cats: dict[str, float], cues: list[str]) -> list[tuple[str, float]]:
+    """Scores ordered best first (summing to 1). When the classifier hesitates and the cue
+    words say who hurts whom, they decide (`evident`)."""
+    clear = evident(cues)
+    if clear and clear in cats and max(cats.values()) < UNSURE:
+        cats = {**cats, clear: cats[clear] + NUDGE}
+        total = sum(cats.values())
+        cats = {k: v / total for k, v in cats.items()}
+    return sorted(cats.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
 def _blank():
     nlp = spacy.blank("fr")
     nlp.add_pipe("textcat", config={"model": TEXTCAT})
@@ -143,14 +154,7 @@ class SituationModel:
         cues_of(normalize(text)), if known."""
         cues = cues if cues is not None else cues_of(normalize(text))
         lemmas = lemmas if lemmas is not None else self.lemmas_of(text)
-        cats = dict(self.nlp(features(text, lemmas, cues)).cats)
-        clear = evident(cues)
-        if clear and clear in cats and max(cats.values()) < UNSURE:
-            # the classifier hesitates, the words say who hurts whom: let them decide
-            cats[clear] += NUDGE
-            total = sum(cats.values())
-            cats = {k: v / total for k, v in cats.items()}
-        return sorted(cats.items(), key=lambda kv: (-kv[1], kv[0]))
+        return nudged(dict(self.nlp(features(text, lemmas, cues)).cats), cues)
 
     def save(self, path: Path) -> None:
         path = Path(path)

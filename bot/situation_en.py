@@ -25,7 +25,7 @@ from directory import DATA_DIR
 
 from .danger_i18n import normalize_en
 from .nludata import read_nlu
-from .situation import EPOCHS, NUDGE, SEED, SMALL_TALK, TEXTCAT, UNSURE, evident
+from .situation import EPOCHS, SEED, SMALL_TALK, TEXTCAT, nudged
 
 __all__ = ["NLU_EN_FILE", "CUES_EN_FILE", "cues_of", "features", "train", "EnglishSituationModel"]
 
@@ -57,13 +57,7 @@ class EnglishSituationModel:
 
     def predict(self, text: str) -> list[tuple[str, float]]:
         """Situations ordered by score (scores sum to 1), as bot.situation.SituationModel."""
-        cats = dict(self.nlp(features(text)).cats)
-        clear = evident(cues_of(normalize_en(text)))
-        if clear and clear in cats and max(cats.values()) < UNSURE:
-            cats[clear] += NUDGE
-            total = sum(cats.values())
-            cats = {k: v / total for k, v in cats.items()}
-        return sorted(cats.items(), key=lambda kv: (-kv[1], kv[0]))
+        return nudged(dict(self.nlp(features(text)).cats), cues_of(normalize_en(text)))
 
     def save(self, path: Path) -> None:
         path = Path(path)

@@ -227,3 +227,11 @@ def test_a_refinement_into_couple_violence_needs_a_partner_in_the_story(dialogue
     talk(dialogue, ["j'ai un gros problème à la maison avec mon mari",
                     "il m'a frappée devant chez moi la semaine dernière, il m'a cassé le nez"], sender)
     assert facts(dialogue, sender)["situation"] == "violences_conjugales"
+
+
+def test_a_je_in_a_hesitation_does_not_make_the_writer_the_victim(dialogue):
+    sender = "hesitant-relative"
+    talk(dialogue, ["bonjour", "euh je sais pas par où commencer"], sender)
+    replies = dialogue.handle(sender, "c'est pour ma soeur, son mari la frappe")
+    assert facts(dialogue, sender)["role"] == "proche" and facts(dialogue, sender)["concerned"] == "soeur"
+    assert any(r["text"].startswith("Votre sœur est-elle en sécurité") for r in replies if "asks" in r.get("custom", {}))
