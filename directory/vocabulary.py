@@ -22,6 +22,9 @@ class Vocabulary:
     needs: dict
     categories: dict
     territory_kinds: dict  # kind -> rank (1 = most local)
+    # roles given only the services that list them (a person who says they are violent
+    # is never sent to a service for victims)
+    exclusive_roles: frozenset = frozenset()
 
     def situation_label(self, code: str) -> str:
         return self.situations[code]["label"]
@@ -30,6 +33,9 @@ class Vocabulary:
 @lru_cache(maxsize=8)
 def load_vocabulary(data_dir: Path = DATA_DIR) -> Vocabulary:
     raw = load_yaml(Path(data_dir) / "taxonomy.yaml")
+    unknown = set(raw.get("exclusive_roles") or ()) - set(raw["roles"])
+    if unknown:
+        raise ValueError(f"taxonomy.yaml : exclusive_roles nomme un rôle inconnu : {', '.join(sorted(unknown))}")
     return Vocabulary(
         situations={s["code"]: dict(s) for s in raw["situations"]},
         roles=dict(raw["roles"]),
@@ -39,4 +45,5 @@ def load_vocabulary(data_dir: Path = DATA_DIR) -> Vocabulary:
         needs=dict(raw["needs"]),
         categories=dict(raw["categories"]),
         territory_kinds=dict(raw["territory_kinds"]),
+        exclusive_roles=frozenset(raw.get("exclusive_roles") or ()),
     )

@@ -60,9 +60,12 @@ def _select(out: Output, req: Request, snap: Snapshot, territories: frozenset[st
     return sorted(found.items(), key=lambda kv: (kv[1].rank, kv[0]))
 
 
-def _visible(s, req: Request, include_pro: bool) -> bool:
-    """Active, public (or asked by a professional), and open to the person's gender."""
+def _visible(s, req: Request, include_pro: bool, exclusive: frozenset = frozenset()) -> bool:
+    """Active, public (or asked by a professional), open to the person's gender, and,
+    for an exclusive role (a person who says they are violent), listing that role."""
     if s is None or s.status != "active" or (s.visibility != "public" and not include_pro):
+        return False
+    if req.role in exclusive and req.role not in s.roles:
         return False
     # a service lists genders only when it is reserved to some (women victims only)
     return not (req.gender and s.genders and req.gender not in s.genders)
@@ -87,11 +90,11 @@ def evaluate(ruleset: RuleSet, snap: Snapshot, req: Request, *, include_pro: boo
         for out in rule.outputs:
             if out.step is not None:
                 about = snap.services.get(out.about) if out.about else None
-                if out.about and (not _visible(about, req, include_pro)
+                if out.about and (not _visible(about, req, include_pro, ruleset.exclusive_roles)
                                   or (req.commune and snap.covers(about, req.commune) is None)):
                     continue  # the measure is gone, not for this person, or not offered here
                 through = snap.services.get(out.service) if out.service else None
-                ok = through is not None and _visible(through, req, include_pro) and through.reachable
+                ok = through is not None and _visible(through, req, include_pro, ruleset.exclusive_roles) and through.reachable
                 text = fill(out.step)
                 # one step per text, and per entry spoken of (the first rule's wording wins)
                 if all(st.text != text and (not out.about or st.about != out.about) for st in steps):
@@ -104,7 +107,7 @@ def evaluate(ruleset: RuleSet, snap: Snapshot, req: Request, *, include_pro: boo
             for sid, scope in picks:
                 s = snap.services.get(sid)
                 # a contact nobody can reach (no phone, SMS, site, e-mail, or address with hours) is never shown
-                if sid in seen[rule.show] or not _visible(s, req, include_pro) or not s.reachable:
+                if sid in seen[rule.show] or not _visible(s, req, include_pro, ruleset.exclusive_roles) or not s.reachable:
                     continue
                 if s.ages and (req.age_group or DEFAULT_AGE) not in s.ages and out.service is None:
                     continue

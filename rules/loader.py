@@ -35,6 +35,8 @@ class RuleSet:
     # Problems that do not stop the rules from working but that a person would feel (a contact
     # that cannot be reached is never shown): `orientation rules check` lists them, exit status 1.
     warnings: tuple[RuleProblem, ...] = ()
+    # roles given only the services that list them (data/taxonomy.yaml exclusive_roles)
+    exclusive_roles: frozenset = frozenset()
 
     def by_id(self, rule_id: str) -> Rule:
         return next(r for r in self.rules if r.id == rule_id)
@@ -277,4 +279,4 @@ def load_rules(snapshot: Snapshot, vocabulary: Vocabulary, rules_dir: Path = RUL
     if checker.problems:
         raise RulesError(checker.problems)
     ordered = tuple(sorted(rules, key=lambda r: (r.priority, r.order)))
-    return RuleSet(ordered, tuple(p.name for p in files), tuple(checker.warnings))
+    return RuleSet(ordered, tuple(p.name for p in files), tuple(checker.warnings), vocabulary.exclusive_roles)

@@ -63,7 +63,7 @@ def build_request(vocabulary, *, situation=None, commune=None, danger=False, dis
         situation=one("situation", situation, vocabulary.situations),
         commune=commune,
         danger=bool(danger), distress=bool(distress),
-        role=one("role", role, [r for r in vocabulary.roles if r != "auteur"]),
+        role=one("role", role, list(vocabulary.roles)),
         age_group=one("age_group", age_group, vocabulary.age_groups),
         profile=many("profile", profile, vocabulary.profiles),
         needs=many("needs", needs, vocabulary.needs),
