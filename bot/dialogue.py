@@ -88,6 +88,8 @@ class DialogueSpec:
     texts: dict
     next_steps: dict
     help: frozenset
+    after_plan: tuple[str, ...] = ()  # facts asked after the plan when no answer changes the contacts
+    own_steps_only: frozenset = frozenset()  # roles given only their own advice
 
 
 def _compile(name: str, pattern: str, path: Path) -> re.Pattern:
@@ -103,6 +105,7 @@ def load_spec(path: Path = SPEC_FILE, situations=None) -> DialogueSpec:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     problems = [f"fait inconnu « {f} » dans order (faits possibles : {', '.join(FACTS)})"
                 for f in raw["order"] if f not in FACTS]
+    problems += [f"fait inconnu « {f} » dans after_plan" for f in raw.get("after_plan", []) if f not in FACTS]
     for code, needed in {**raw["needs"], **raw.get("not_asked", {})}.items():
         problems += [f"fait inconnu « {f} » pour {code}" for f in needed if f not in FACTS]
     if situations is not None:
@@ -119,6 +122,7 @@ def load_spec(path: Path = SPEC_FILE, situations=None) -> DialogueSpec:
         reading={name: _compile(name, raw["reading"][name], path) for name in READING},
         relatives={k: tuple(v) for k, v in raw.get("relatives", {}).items()},
         texts=raw["texts"], next_steps=raw["next_steps"], help=frozenset(raw["help_phrases"]),
+        after_plan=tuple(raw.get("after_plan", ())), own_steps_only=frozenset(raw.get("own_steps_only", ())),
     )
 
 
@@ -255,7 +259,7 @@ class Dialogue:
     def other_language_message(self, session: Session, lang: str) -> dict:
         """A language we do not answer in: a short notice (in it when we have one, then in
         English and French), the emergency numbers of the directory, the language buttons."""
-        contacts = self.flag_contacts("danger", session.facts.get("profile", ()))
+        contacts = self.flag_contacts("danger", session.facts.get("profile", ()), session.facts.get("role"))
         return {"text": contacts_text("\n".join(other_language_notice(lang)), contacts),
                 "buttons": self.language_buttons(),
                 "custom": {"contacts": contacts, "kind": "other_language", "detected": lang}}
@@ -311,7 +315,7 @@ class Dialogue:
         elif reading.kind == "skip":
             self.skip(session, result)
         elif reading.kind in ("yes", "no") and reading.answers:
-            if not self._answer_yes_no(session, reading):
+            if not self._answer_yes_no(session, reading) and session.pending not in session.skipped:
                 result.force_ask = True  # "oui" to "which commune?": ask again, without "not found"
         self._apply(session, u, text, reading)
         result.plain = reading.not_a_place
@@ -366,11 +370,14 @@ class Dialogue:
         session.sources[fact] = source
         session.skipped.discard(fact)
 
-    def _yes_no_spec(self, session: Session, fact: str) -> dict:
+    def _special(self, session: Session, fact: str) -> dict | None:
+        """The question asked in place of the usual one for this role, or else this situation."""
         spec = self.spec.facts[fact]
-        if fact == "danger":
-            return spec.get("by_situation", {}).get(session.facts.get("situation"), spec)
-        return spec
+        return (spec.get("by_role", {}).get(session.facts.get("role"))
+                or spec.get("by_situation", {}).get(session.facts.get("situation")))
+
+    def _yes_no_spec(self, session: Session, fact: str) -> dict:
+        return self._special(session, fact) or self.spec.facts[fact]
 
     def _answer_yes_no(self, session: Session, reading: Reading) -> bool:
         fact = reading.answers
@@ -608,6 +615,27 @@ class Dialogue:
         needed = [f for f in needed if f not in self.spec.not_asked.get(facts.get("role"), ())]
         for fact in self.spec.order:
             if fact in needed and fact not in facts and fact not in session.skipped:
+                if fact in self.spec.after_plan and not self.decides(session, fact):
+                    continue  # asked after the plan (see after_plan_fact)
+                return fact
+        return None
+
+    def decides(self, session: Session, fact: str) -> bool:
+        """Whether an answer to `fact` can change who to contact: the plan is computed
+        with the value of each of the question's buttons."""
+        values = {json.loads(m.group(2))[fact] for b in self.spec.facts[fact].get("buttons") or ()
+                  if (m := PAYLOAD.match(b["payload"])) and m.group(2) and fact in json.loads(m.group(2))}
+        plans = {tuple(c["id"] for c in self.orienter.orient(self.request(session, **{fact: v})).contacts)
+                 for v in values}
+        return len(plans) > 1
+
+    def after_plan_fact(self, session: Session) -> str | None:
+        """A fact the situation needs that was left for after the plan, not asked yet."""
+        facts = session.facts
+        needed = self.spec.needs.get(facts.get("situation"), ()) if facts.get("situation") else ()
+        for fact in self.spec.after_plan:
+            if (fact in needed and fact not in facts and fact not in session.skipped
+                    and fact not in self.spec.not_asked.get(facts.get("role"), ())):
                 return fact
         return None
 
@@ -636,7 +664,12 @@ class Dialogue:
             return [question]
         if session.recommended and session.facts == before and not force_ask:
             return [{"text": self._tr(session, self.spec.texts["after"])}]
-        return self.recommend(session)
+        later = self.after_plan_fact(session)
+        messages = self.recommend(session, closing=later is None)
+        if later:  # asked once, after the plan: the answer adapts the advice, it is never insisted on
+            session.skipped.add(later)
+            messages.append(self.ask(session, later, after_plan=True))
+        return messages
 
     def _who(self, session: Session, capital: bool = True) -> tuple[str, str] | None:
         """How to name the person concerned when it is not the writer: ("Votre sœur", "elle")."""
@@ -650,16 +683,18 @@ class Dialogue:
         name, pron = tr.pgettext("who", name), tr.pgettext("pronoun", pron)
         return (name if capital else name[0].lower() + name[1:], pron)
 
-    def ask(self, session: Session, fact: str, repeat: bool = False) -> dict:
+    def ask(self, session: Session, fact: str, repeat: bool = False, after_plan: bool = False) -> dict:
         """The question for one fact, addressed to the right person."""
         session.pending = fact
         spec = self.spec.facts[fact]
         tr = translator(session.facts.get("lang"))
-        text = tr.gettext(spec.get("repeat") if repeat and spec.get("repeat") else spec["question"])
+        text = tr.gettext(spec.get("repeat") if repeat and spec.get("repeat") else
+                          spec.get("question_after_plan") if after_plan and spec.get("question_after_plan")
+                          else spec["question"])
         buttons = spec.get("buttons") or []
         who = self._who(session)
         if fact == "danger":
-            special = spec.get("by_situation", {}).get(session.facts.get("situation"))
+            special = self._special(session, fact)
             if special:
                 text, buttons = tr.gettext(special["question"]), special["buttons"]
             elif who:  # the template is translated, then filled
@@ -681,7 +716,7 @@ class Dialogue:
         profile = frozenset(session.facts.get("profile", ()))
         calm = self.orienter.orient(Request(profile=profile))
         reasons = {c["id"]: c for c in calm.contacts + calm.if_danger}
-        contacts = [reasons.get(c["id"], c) for c in self.flag_contacts("danger", profile)]
+        contacts = [reasons.get(c["id"], c) for c in self.flag_contacts("danger", profile, session.facts.get("role"))]
         return {"text": self._localized(session, contacts_text(self._tr(session, self.spec.texts["if_danger"]), contacts)),
                 "custom": {"contacts": contacts, "kind": "if_danger"}}
 
@@ -703,8 +738,9 @@ class Dialogue:
                       profile=frozenset(f.get("profile", ())), needs=frozenset(f.get("needs", ())))
         return Request(**kwargs, gender=f.get("gender"))
 
-    def recommend(self, session: Session) -> list[dict]:
-        """The plan: first contacts, the others by need, the steps, and "en cas de danger"."""
+    def recommend(self, session: Session, closing: bool = True) -> list[dict]:
+        """The plan: first contacts, the others by need, the steps, and "en cas de danger";
+        `closing`: end with "Vous pouvez m'écrire autre chose" (not when a question follows)."""
         session.pending = None
         session.recommended = True
         facts = session.facts
@@ -732,8 +768,10 @@ class Dialogue:
             tail.append(t("pro_search"))
         if "commune" in session.skipped and not facts.get("commune"):
             tail.append(t("local_later"))
-        tail.append(t("after"))
-        messages.append({"text": " ".join(tail)})
+        if closing:
+            tail.append(t("after"))
+        if tail:
+            messages.append({"text": " ".join(tail)})
         return messages
 
     @staticmethod
@@ -763,19 +801,22 @@ class Dialogue:
         """The dialogue's own advice: the role's first (e.g. "Vous n'y êtes pour rien"), then the situation's."""
         ns = self.spec.next_steps
         facts = session.facts
-        role = facts.get("role") or "victime"
-        out = list(ns["common"].get(role, []))
         situation = facts.get("situation")
-        if situation and role != "professionnel":
+        # an unknown role reads as the person concerned, unless the situation needs it and the
+        # question comes after the plan: then no advice meant for one role only
+        role = facts.get("role") or (None if "role" in self.spec.needs.get(situation, ()) else "victime")
+        out = list(ns["common"].get(role, []))
+        if situation and role not in self.spec.own_steps_only:
             out += ns.get(situation, [])
         return out
 
-    def flag_contacts(self, flag: str, profile=()) -> list[dict]:
-        """The contacts a flag adds (danger: 17/112/114; distress: 3114), in rule order."""
-        with_flag = self.orienter.orient(Request(profile=frozenset(profile), **{flag: True}))
+    def flag_contacts(self, flag: str, profile=(), role: str | None = None) -> list[dict]:
+        """The contacts a flag adds (danger: 17/112/114; distress: 3114), in rule order, with
+        the reasons written for the role (a relative or an author is not "en danger")."""
+        with_flag = self.orienter.orient(Request(profile=frozenset(profile), role=role, **{flag: True}))
         # what the flag adds to an empty request (not to the profile's own contacts: the SMS
         # 114 a deaf person always gets is also, and first, an emergency contact)
-        without = {c["id"] for c in self.orienter.orient(Request()).contacts}
+        without = {c["id"] for c in self.orienter.orient(Request(role=role)).contacts}
         # in danger the plan keeps 17 first and 112, SMS 114 under it: all are the flag's
         extra = with_flag.if_danger if flag == "danger" else []
         return [c for c in with_flag.contacts + extra if c["id"] not in without]
@@ -784,14 +825,16 @@ class Dialogue:
         """The emergency numbers, first; worded for the person concerned."""
         if text is None:
             who = self._who(session)
-            text = (self._tr(session, self.spec.texts["danger_other"]).format(who=who[0]) if who
+            own = self.spec.texts.get(f"danger_{session.facts.get('role')}")  # danger_auteur: not "vous êtes en danger"
+            text = (self._tr(session, own) if own else
+                    self._tr(session, self.spec.texts["danger_other"]).format(who=who[0]) if who
                     else self._tr(session, self.spec.texts["danger"]))
-        contacts = self.flag_contacts("danger", session.facts.get("profile", ()))
+        contacts = self.flag_contacts("danger", session.facts.get("profile", ()), session.facts.get("role"))
         return {"text": self._localized(session, contacts_text(text, contacts)),
                 "custom": {"contacts": contacts, "emergency": True}}
 
     def distress_message(self, session: Session) -> dict:
-        contacts = self.flag_contacts("distress", session.facts.get("profile", ()))
+        contacts = self.flag_contacts("distress", session.facts.get("profile", ()), session.facts.get("role"))
         return {"text": self._localized(session, contacts_text(self._tr(session, self.spec.texts["distress"]), contacts)),
                 "custom": {"contacts": contacts}}
 

@@ -112,16 +112,17 @@ def messages(dialogue: Path | str = DIALOGUE) -> Iterator[tuple[str | None, str,
             yield None, b["title"], f"{where}[{i}].title"
 
     for fact, f in (spec.get("facts") or {}).items():
-        for key in ("question", "question_self", "question_other", "repeat", "ambiguous", "out_of_area"):
+        for key in ("question", "question_self", "question_other", "repeat", "ambiguous", "out_of_area", "question_after_plan"):
             if f.get(key):
                 yield None, f[key], f"facts.{fact}.{key}"
         yield from buttons(f.get("buttons"), f"facts.{fact}.buttons")
         yield from buttons(f.get("buttons_other"), f"facts.{fact}.buttons_other")
-        for situation, s in (f.get("by_situation") or {}).items():
-            for key in ("question", "question_self", "question_other", "repeat"):
-                if s.get(key):
-                    yield None, s[key], f"facts.{fact}.by_situation.{situation}.{key}"
-            yield from buttons(s.get("buttons"), f"facts.{fact}.by_situation.{situation}.buttons")
+        for by in ("by_role", "by_situation"):
+            for code, s in (f.get(by) or {}).items():
+                for key in ("question", "question_self", "question_other", "repeat"):
+                    if s.get(key):
+                        yield None, s[key], f"facts.{fact}.{by}.{code}.{key}"
+                yield from buttons(s.get("buttons"), f"facts.{fact}.{by}.{code}.buttons")
     for key, text in (spec.get("texts") or {}).items():
         yield None, text, f"texts.{key}"
     for key, value in (spec.get("next_steps") or {}).items():

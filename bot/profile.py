@@ -29,7 +29,7 @@ __all__ = ["Profile", "extract_profile", "load_rules", "ProfileRulesError", "RUL
            "ROLES", "AGE_GROUPS", "NEEDS", "PROFILE_FLAGS", "GENDERS"]
 
 RULES_PATH = Path(__file__).resolve().parent / "profile.yml"
-ROLES = ("victime", "proche", "professionnel")
+ROLES = ("victime", "proche", "professionnel", "auteur")  # auteur: the writer says they are violent
 AGE_GROUPS = ("mineur", "adulte", "senior")
 NEEDS = ("hebergement", "plainte", "soutien_psy", "juridique", "medical")
 PROFILE_FLAGS = ("sourd", "handicap", "enceinte", "avec_enfants")
@@ -48,7 +48,7 @@ _NUMBER_WORDS = {
 
 @dataclass(frozen=True)
 class Profile:
-    role: str | None        # "victime" | "proche" | "professionnel" | None when unclear
+    role: str | None        # "victime" | "proche" | "professionnel" | "auteur" | None when unclear
     age_group: str | None   # "mineur" | "adulte" | "senior" | None: the age group of the person CONCERNED (the victim), not of the writer
     needs: tuple[str, ...]  # subset of ("hebergement", "plainte", "soutien_psy", "juridique", "medical"), in that order
     profile: tuple[str, ...]  # subset of ("sourd", "handicap", "enceinte", "avec_enfants")
@@ -69,6 +69,7 @@ class Rule:
     scope: str = "any"        # age rules only: self, other or any
     weak: bool = False        # age markers only
     negatable: bool = True    # needs and profile flags only
+    unless: re.Pattern[str] | None = None  # roles only: the rule does not apply when this matches
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ class _Loader:
         for key, value in words.items():
             if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
                 raise self.fail(f"negation.{key} must be a list of words")
-        role = self.grouped(raw.get("role"), ROLES, "role", ("tier",))
+        role = self.grouped(raw.get("role"), ROLES, "role", ("tier", "unless"))
         ages_raw = self.mapping(raw.get("age_group"), ("ages", *AGE_GROUPS), "age_group")
         ages = tuple(self.rule(e, "", "age_group.ages", ("scope",)) for e in self.entries(ages_raw.get("ages"), "age_group.ages"))
         for rule in ages:
@@ -185,7 +186,15 @@ class _Loader:
             raise self.fail(f"scope must be one of {SCOPES}", rule_id)
         if not isinstance(weak, bool) or not isinstance(negatable, bool):
             raise self.fail("weak and negatable must be true or false", rule_id)
-        return Rule(rule_id, value, regex, note.strip(), tier, scope, weak, negatable)
+        unless = entry.get("unless")
+        if unless is not None:
+            if not isinstance(unless, str) or not unless.strip():
+                raise self.fail("unless must be a pattern", rule_id)
+            try:
+                unless = re.compile(_space_anchored(self.expand(unless, rule_id, ())))
+            except re.error as exc:
+                raise self.fail(f"invalid regular expression in unless: {exc}", rule_id) from exc
+        return Rule(rule_id, value, regex, note.strip(), tier, scope, weak, negatable, unless)
 
     def expand(self, pattern: str, rule_id: str, stack: tuple[str, ...]) -> str:
         def replace(match: re.Match[str]) -> str:
@@ -257,7 +266,7 @@ def extract_profile(text: str) -> Profile:
 
 def _role(rules: Rules, norm: str) -> str | None:
     for rule in rules.roles:  # sorted by tier: the first hit is in the lowest tier
-        if rule.regex.search(norm):
+        if rule.regex.search(norm) and not (rule.unless and rule.unless.search(norm)):
             return rule.value
     return None
 

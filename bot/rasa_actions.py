@@ -109,7 +109,7 @@ class DietUnderstander(Reader):
                     if res.status == "ambiguous" and not result.commune_candidates:
                         result.commune_candidates = [m.commune for m in res.candidates]
         v = self.directory.vocabulary
-        roles = [r for r in self._entities("role") if r in v.roles and r != "auteur"]
+        roles = [r for r in self._entities("role") if r in v.roles]
         result.role = result.role or (roles[0] if roles else None)
         needs = [n for n in self._entities("need") if n in v.needs]
         result.needs = sorted(set(result.needs) | set(needs))

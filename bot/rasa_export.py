@@ -152,7 +152,7 @@ def _domain(spec: dict, intents: list[str], vocabulary, session_minutes: int) ->
             mapping["action"] = action
         return {**slot, "influence_conversation": slot.pop("influence_conversation", False), "mappings": [mapping]}
 
-    roles = [r for r in vocabulary.roles if r != "auteur"]
+    roles = list(vocabulary.roles)
     slots = {
         # The facts of bot/dialogue.yml, in its order. Filled by the form's validation.
         "danger": custom({"type": "bool"}),
@@ -173,9 +173,11 @@ def _domain(spec: dict, intents: list[str], vocabulary, session_minutes: int) ->
         variations = []
         # a situation that asks its own question ("Les cambrioleurs peuvent-ils être encore sur
         # place ?", where "oui" means danger): the same question, chosen on the situation slot
-        for code, special in spec["facts"][fact].get("by_situation", {}).items():
-            variations.append({"condition": [{"type": "slot", "name": "situation", "value": code}],
-                               **_question({"facts": {fact: special}}, fact)})
+        # ... or a role ("est-ce que quelqu'un risque d'être blessé ?" to a person who is violent)
+        for slot, by in (("role", "by_role"), ("situation", "by_situation")):
+            for code, special in spec["facts"][fact].get(by, {}).items():
+                variations.append({"condition": [{"type": "slot", "name": slot, "value": code}],
+                                   **_question({"facts": {fact: special}}, fact)})
         if spec["facts"][fact].get("repeat"):
             variations.append({"condition": [{"type": "slot", "name": "relance", "value": True}],
                                **_question(spec, fact, spec["facts"][fact]["repeat"])})
@@ -289,8 +291,9 @@ def _turn(user: dict, alerte: bool = False) -> list[dict]:
 def _questions(spec: dict, situation: str, known=()) -> list[dict]:
     """The questions the dialogue asks for a situation, each answered, then the contacts."""
     steps = []
+    later = set(spec.get("after_plan", ()))  # asked after the plan by our engine; the Rasa form ends before
     for fact in spec["order"]:
-        if fact in spec["needs"][situation] and fact not in known and fact != "situation":
+        if fact in spec["needs"][situation] and fact not in known and fact != "situation" and fact not in later:
             answer, value = _ANSWERS[fact]
             steps += [{"slot_was_set": [{"requested_slot": fact}]}]
             steps += _turn(dict(answer)) + [{"action": FORM}, {"slot_was_set": [{fact: value}]}]

@@ -73,8 +73,8 @@ class Understanding:
         return self.situations[0][0] if self.situations else None
 
     def as_dict(self) -> dict:
-        """The contract of POST /api/understand (+ optional out_of_area, profile and
-        danger_level)."""
+        """The contract of POST /api/understand (+ optional out_of_area, profile,
+        danger_level and author)."""
         return {
             "situations": [{"code": c, "score": round(s, 3)} for c, s in self.situations],
             "danger": self.danger,
@@ -82,7 +82,10 @@ class Understanding:
             "distress": self.distress,
             "commune": {"code": self.commune.insee, "name": self.commune.name} if self.commune else None,
             "commune_candidates": [{"code": c.insee, "name": c.name} for c in self.commune_candidates],
-            "role": self.role,
+            # the contract's roles are victime, proche, professionnel: a writer who says they
+            # are violent is role null there, and "author": true (an optional field)
+            "role": None if self.role == "auteur" else self.role,
+            "author": self.role == "auteur",
             "age_group": self.age_group,
             "needs": list(self.needs),
             "profile": list(self.profile),

@@ -360,8 +360,8 @@ def _broken_copy(tmp_path: Path, old: str, new: str) -> Path:
 
 
 def test_a_broken_regex_fails_loudly_with_file_and_id(tmp_path):
-    path = _broken_copy(tmp_path, "- id: self-call-for-help\n      tier: 1\n      pattern: '",
-                        "- id: self-call-for-help\n      tier: 1\n      pattern: '(unclosed")
+    path = _broken_copy(tmp_path, "- id: self-call-for-help\n      tier: 2\n      pattern: '",
+                        "- id: self-call-for-help\n      tier: 2\n      pattern: '(unclosed")
     with pytest.raises(ProfileRulesError) as err:
         load_rules(path)
     assert str(path) in str(err.value) and "self-call-for-help" in str(err.value)

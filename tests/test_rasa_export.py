@@ -76,7 +76,8 @@ def test_responses_are_french_without_digits(files):
     assert {f"utter_ask_{f}" for f in SPEC["order"] if f != "commune"} <= set(responses)
     texts = {SPEC["facts"][f][k] for f in SPEC["facts"] for k in ("question", "repeat") if SPEC["facts"][f].get(k)}
     texts |= set(SPEC["texts"].values())
-    texts |= {q["question"] for f in SPEC["facts"].values() for q in f.get("by_situation", {}).values()}
+    texts |= {q["question"] for f in SPEC["facts"].values() for by in ("by_role", "by_situation")
+              for q in f.get(by, {}).values()}
     for name, variations in responses.items():
         for v in variations:
             assert v["text"] in texts, name  # the dialogue's French, word for word
@@ -178,10 +179,11 @@ def test_validation_resolves_the_commune_and_asks_what_the_dialogue_asks(assista
     slots = {"situation": "violences_conjugales", "danger": False, "requested_slot": "commune"}
     latest = {"text": "Laon", "intent": {"name": "nlu_fallback", "confidence": 0.9}, "entities": []}
     turn = assistant.validate(latest, slots)
-    assert turn.slots["commune"] == "02408" and turn.requested == "role"
-    turn = assistant.validate({"text": '/informer{"role": "victime"}', "intent": {"name": "informer"}},
-                              {**slots, **turn.slots, "requested_slot": "role"})
-    assert turn.requested is None
+    # the role would not change the contacts (bot/dialogue.yml after_plan): the form ends, the plan comes
+    assert turn.slots["commune"] == "02408" and turn.requested is None
+    turn = assistant.validate({"text": '/informer{"role": "proche"}', "intent": {"name": "informer"}},
+                              {**slots, **turn.slots, "requested_slot": None})
+    assert turn.slots["role"] == "proche" and turn.requested is None
 
 
 def test_validation_answers_danger_at_once(assistant):
@@ -276,7 +278,9 @@ def test_a_situation_with_its_own_danger_question_gets_it_in_rasa(files):
     """"Les cambrioleurs peuvent-ils être encore sur place ?": "oui" means danger there, so
     Rasa must ask that question, not the generic one, when the situation is a burglary."""
     variations = files["domain.yml"]["responses"]["utter_ask_danger"]
-    for code, special in SPEC["facts"]["danger"]["by_situation"].items():
-        chosen = [v for v in variations if {"type": "slot", "name": "situation", "value": code} in v.get("condition", [])]
+    specials = [("situation", code, special) for code, special in SPEC["facts"]["danger"]["by_situation"].items()]
+    specials += [("role", code, special) for code, special in SPEC["facts"]["danger"]["by_role"].items()]
+    for slot, code, special in specials:
+        chosen = [v for v in variations if {"type": "slot", "name": slot, "value": code} in v.get("condition", [])]
         assert [v["text"] for v in chosen] == [special["question"]]
         assert variations.index(chosen[0]) < len(variations) - 1  # before the generic one
