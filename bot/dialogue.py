@@ -63,6 +63,7 @@ MAX_MESSAGE = 2000
 MAX_STEPS = 6  # "Ce que vous pouvez faire": short
 CONFIDENT = 0.45  # a situation scored above this is taken without asking
 EVIDENT = 0.2  # a situation the cue words clearly point to is taken from this score
+ONE_WORD_SURE = 0.6  # a one- or two-word answer decides the situation alone from this score (or with its cue words)
 EVIDENCE_DECAY = 0.7  # weight of earlier messages' situation scores while none is decided
 SHORT_ANSWER = 14  # words: a skip phrase in a longer message is part of a story, not a skip
 # a situation that a later message may refine into only when the story names such a person
@@ -159,6 +160,10 @@ class TurnResult:
 
     @property
     def messages(self) -> list[dict]:
+        if self.asked_now:  # the question that is asked now comes last ("D'accord…", then the question)
+            asking = [m for m in self.alerts if (m.get("custom") or {}).get("asks") or
+                      (m.get("custom") or {}).get("kind") == "if_danger"]
+            return [m for m in self.alerts if m not in asking] + self.replies + asking
         return self.alerts + self.replies
 
 
@@ -312,6 +317,9 @@ class Dialogue:
             self._set(session, "danger", not reading.safe, "answer" if session.pending == "danger" else "text")
         elif reading.kind == "skip" and session.pending == "situation" and not self.spec.reading["refuse"].search(norm):
             result.replies.append({"text": self._tr(session, self.spec.texts["take_time"])})  # hesitating is not skipping
+        elif reading.kind == "skip" and session.pending is None and self.spec.reading["refuse"].search(norm):
+            session.skipped.add("situation")  # "je préfère pas dire ce qui se passe", first thing said
+            result.replies.append({"text": self._tr(session, self.spec.texts["skipped"])})
         elif reading.kind == "skip":
             self.skip(session, result)
         elif reading.kind in ("yes", "no") and reading.answers:
@@ -473,6 +481,10 @@ class Dialogue:
             # the cue words of the whole story so far ("mari" … "frappe"), never the words themselves
             seen = set(session.facts.get("cues", ())) | set(cues_of(reading.norm))
             clear = evident(sorted(seen))
+            if code == "autre" and clear:
+                # "autre" is what is left when nothing else fits: cue words that clearly name a
+                # situation ("les victimes de violences conjugales") say what it is
+                code, score = clear, max(score, CONFIDENT)
             if (clear == "enfant_en_danger" and "partner" in seen and "family" not in seen
                     and _OWN_MINOR_AGE.search(reading.norm)):
                 # a teenager hurt by her own boyfriend: couple violence (119 comes with her age)
@@ -486,7 +498,8 @@ class Dialogue:
             session.facts["cues"] = sorted(seen)
             if code == "autre" and not asked and score < CONFIDENT:
                 return
-            if asked and score < CONFIDENT and len(reading.norm.split()) <= 2 and session.repeats == 0:
+            if (asked and len(reading.norm.split()) <= 2 and session.repeats == 0 and clear != code
+                    and score < ONE_WORD_SURE):
                 return  # "violences", "mari": one word says little; ask once more, keep the evidence
             if score >= CONFIDENT or asked:
                 self._set(session, "situation", code, "answer" if asked else "text")
@@ -584,7 +597,8 @@ class Dialogue:
             if current is None or source == "inference" or session.pending == "role" or explicit:
                 # a "je" in a message that tells nothing of what happens ("je sais pas par où
                 # commencer") does not make the writer the victim: a guess, that the story replaces
-                told = explicit or bool(cues_of(reading.norm))
+                # and a role guessed from whom the writer speaks of ("c'est mon copain") is a guess too
+                told = explicit or (bool(cues_of(reading.norm)) and not getattr(u, "role_guessed", False))
                 source = "answer" if session.pending == "role" else ("text" if told else "inference")
                 self._set(session, "role", role, source)
         relative = self._relative(reading.norm)
@@ -625,7 +639,8 @@ class Dialogue:
         with the value of each of the question's buttons."""
         values = {json.loads(m.group(2))[fact] for b in self.spec.facts[fact].get("buttons") or ()
                   if (m := PAYLOAD.match(b["payload"])) and m.group(2) and fact in json.loads(m.group(2))}
-        plans = {tuple(c["id"] for c in self.orienter.orient(self.request(session, **{fact: v})).contacts)
+        # the rules' contacts only (no plan, no contact cards): a few microseconds each
+        plans = {tuple(r.service_id for r in self.orienter.evaluate(self.request(session, **{fact: v})).recommendations)
                  for v in values}
         return len(plans) > 1
 
@@ -652,8 +667,9 @@ class Dialogue:
                 session.skipped.add("danger")
                 return self.next_messages(session, before, force_ask=True)
             session.repeats = session.repeats + 1 if unanswered else 0
-            if session.repeats >= 2 and missing != "situation":
-                # asked twice already: do not insist, go on without it (it can still be given later)
+            if session.repeats >= (3 if missing == "situation" else 2):
+                # asked twice already (the situation three times): do not insist, go on without it
+                # (the plan for an unknown situation; it can still be told later)
                 session.skipped.add(missing)
                 session.repeats = 0
                 return self.next_messages(session, before, force_ask=True)
@@ -674,8 +690,8 @@ class Dialogue:
     def _who(self, session: Session, capital: bool = True) -> tuple[str, str] | None:
         """How to name the person concerned when it is not the writer: ("Votre sœur", "elle")."""
         facts = session.facts
-        if facts.get("role") not in ("proche", "professionnel"):
-            return None
+        if facts.get("role") not in ("proche", "professionnel") or session.sources.get("role") == "inference":
+            return None  # a role only guessed ("c'est mon copain"): ask the writer, the likelier case
         relative = self.spec.relatives.get(facts.get("concerned"))
         name, pron = ((relative[2] if len(relative) > 2 else f"Votre {relative[0]}"), relative[1]) if relative \
             else ("La personne", "elle")

@@ -34,6 +34,7 @@ AGE_GROUPS = ("mineur", "adulte", "senior")
 NEEDS = ("hebergement", "plainte", "soutien_psy", "juridique", "medical")
 PROFILE_FLAGS = ("sourd", "handicap", "enceinte", "avec_enfants")
 GENDERS = ("homme", "femme")  # of the writer, when they say so: a man is never sent to a women-only service
+GUESS_TIER = 5  # roles from this tier on are fallbacks on whom the writer speaks of: a guess
 MARKER_ORDER = ("mineur", "senior", "adulte")  # among markers of equal strength
 SCOPES = ("self", "other", "any")
 
@@ -53,6 +54,7 @@ class Profile:
     needs: tuple[str, ...]  # subset of ("hebergement", "plainte", "soutien_psy", "juridique", "medical"), in that order
     profile: tuple[str, ...]  # subset of ("sourd", "handicap", "enceinte", "avec_enfants")
     gender: str | None = None  # "homme" | "femme": the writer's, only when stated
+    role_guessed: bool = False  # the role comes only from a fallback (who the writer speaks of, tiers 5-6)
 
 
 class ProfileRulesError(ValueError):
@@ -254,9 +256,10 @@ def extract_profile(text: str) -> Profile:
     """Role, age group, needs and profile flags of a message. Pure and deterministic."""
     rules = _rules()
     norm = f" {normalize(text or '')} "  # padded: see _space_anchored
-    role = _role(rules, norm)
+    role, tier = _role(rules, norm)
     return Profile(
         role=role,
+        role_guessed=tier is not None and tier >= GUESS_TIER,
         age_group=_age_group(rules, norm, role),
         needs=_values(rules, rules.needs, norm),
         profile=_values(rules, rules.flags, norm),
@@ -264,11 +267,12 @@ def extract_profile(text: str) -> Profile:
     )
 
 
-def _role(rules: Rules, norm: str) -> str | None:
+def _role(rules: Rules, norm: str) -> tuple[str | None, int | None]:
+    """The role and the tier of the rule that gave it."""
     for rule in rules.roles:  # sorted by tier: the first hit is in the lowest tier
         if rule.regex.search(norm) and not (rule.unless and rule.unless.search(norm)):
-            return rule.value
-    return None
+            return rule.value, rule.tier
+    return None, None
 
 
 def _age_group(rules: Rules, norm: str, role: str | None) -> str | None:

@@ -55,6 +55,7 @@ class Understanding:
     commune_cue: bool = False
     commune_residence: bool = False
     role: str | None = None
+    role_guessed: bool = False  # the role is only a guess from whom the writer speaks of
     age_group: str | None = None
     needs: list[str] = field(default_factory=list)
     profile: list[str] = field(default_factory=list)
@@ -167,6 +168,7 @@ class Reader:
         result.commune_residence = place.cue == "residence"
         profile = extract_profile(text)
         result.role, result.age_group = profile.role, profile.age_group
+        result.role_guessed = profile.role_guessed
         result.needs, result.profile = list(profile.needs), list(profile.profile)
         result.gender = profile.gender
 

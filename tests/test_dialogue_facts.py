@@ -58,7 +58,11 @@ def test_a_commune_given_after_skipping_brings_local_help(dialogue):
 
 @pytest.mark.parametrize("answer, danger", [("oui là il dort", False), ("ouii", False), ("oui oui ça va", False),
                                             ("non", True), ("nan pas vraiment", True),
-                                            ("non, là je suis en sécurité", False), ("je suis pas en sécurité", True)])
+                                            ("non, là je suis en sécurité", False), ("je suis pas en sécurité", True),
+                                            # a "non" then words that say she is safe: he is away, she is elsewhere
+                                            ("non il est parti", False), ("non ça va il est au travail", False),
+                                            ("non je suis chez une copine", False), ("non il n'est plus là", False),
+                                            ("non ça va pas du tout", True), ("non je suis chez moi", True)])
 def test_yes_no_with_extra_words_answer_the_safety_question(dialogue, answer, danger):
     sender = f"yn-{answer}"
     first = dialogue.handle(sender, "mon copain m'insulte et me rabaisse tout le temps")

@@ -74,8 +74,9 @@ def test_arabic_page_reads_right_to_left_and_passes_axe(page, server):
     click(page, "عنف من الزوج")          # Violences dans le couple
     click(page, "نعم، أنا في أمان")        # Oui, je suis en sécurité
     send(page, "Laon")
-    click(page, "لي أنا")                  # À moi
-    page.locator("#log .message-plan").wait_for()
+    page.locator("#log .message-plan").first.wait_for()  # the plan, then who it happens to
+    click(page, "لي أنا")                  # À moi: the plan again, with the advice for the person concerned
+    page.locator("#log .message-plan").nth(1).wait_for()
     plan = page.locator("#log .message-plan").last
     assert plan.get_attribute("lang") == "ar" and plan.get_attribute("dir") == "rtl"
     assert "3919" in plan.inner_text()
