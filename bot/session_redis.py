@@ -123,6 +123,9 @@ class RedisSessionStore:
         return int(self.client.zcard(self.index)) < self.max_sessions
 
     def get(self, sender: str) -> Session:
+        opened = self._open.get(sender)
+        if opened is not None:  # the same turn asks again (the page's language after the reply): the same object
+            return opened
         ident = self._id(sender)
         key = self._key(ident)
         blob = self.client.get(key)

@@ -131,6 +131,15 @@ def test_two_workers_share_conversations_and_a_restart_loses_none(two_workers, m
             assert EXPECTED <= ids(_talk(base, s, COUPLE[2:])), s
 
 
+def test_every_turn_is_kept_not_only_the_first(two_workers):
+    """What the second message says (the situation) is still known at the fourth: each turn
+    is saved, also when the page's language is read after the reply."""
+    replies = _talk(two_workers["base"], f"t-{uuid.uuid4().hex}",
+                    ["bonjour", "mon mari me frappe depuis des mois", "oui", "Chauny"])
+    plans = [r for r in replies if (r.get("custom") or {}).get("plan")]
+    assert plans and EXPECTED <= {c["id"] for c in plans[-1]["custom"]["contacts"]}
+
+
 def test_failed_sign_ins_are_counted_across_workers(two_workers):
     codes = [httpx.post(two_workers["base"] + "/admin/login", data={"username": "claire", "password": "essai"},
                         timeout=30).status_code for _ in range(7)]  # new connections: either worker

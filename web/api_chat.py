@@ -128,6 +128,13 @@ def _engine_turn(request: Request, sender: str, message: str, lang: str | None =
     except Exception as exc:  # the type only, never the message
         log.error("chat turn failed (%s): answering with the emergency contacts", type(exc).__name__)
         return _failed(request, used_language(dialogue, sender, fallback)), fallback
+    finally:
+        # a turn that failed half-way keeps what it changed (as the memory store does), and a
+        # store opened for this turn is never left open for the next one
+        try:
+            store.end_turn(sender)
+        except Exception as exc:
+            log.error("chat turn: the session could not be saved (%s)", type(exc).__name__)
 
 
 def used_language(dialogue, sender: str, fallback: str) -> str:
