@@ -34,6 +34,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _flush(port: int) -> None:
+    """Forget every conversation kept in the bench's Redis."""
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=port)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
 def _start(db: Path, workers: int, env: dict, log: Path):
     port = _free_port()
     out = log.open("wb")
@@ -108,13 +119,18 @@ def run(directory) -> None:
                       f"p50 {runs[-1][1]}, p99 {runs[-1][2]}; {sum(r[3] for r in runs)} errors")
             print(f"2 workers / 1 worker: {rates[2] / rates[1]:.2f}x (wrk, {ROUNDS} runs of {SECONDS} s each)")
 
+            # each phase starts with no conversation kept: the thousands the wrk runs left (30 min
+            # of life each) would reach ORIENTATION_MAX_SESSIONS, and new ones would be refused
+            # (« service saturé », counted as lost) - a capacity limit, not what is measured here
             proc, base = _start(db, 2, env, tmp / "rolling.log")
             try:
+                _flush(redis_port)
                 timer = threading.Timer(3, lambda: os.kill(proc.pid, signal.SIGHUP))
                 timer.start()
                 result = run_load(base, talkers=16, searchers=2, seconds=60)
                 replaced = (tmp / "rolling.log").read_text(errors="replace").count("Started server process") - 2
                 print(f"rolling restart (kill -HUP, {replaced} workers replaced) during load: {result.line()}")
+                _flush(redis_port)
                 result = run_load(base, talkers=50, searchers=5, seconds=60)
                 print(f"load, 50 conversations + 5 searchers for 60 s, 2 workers: {result.line()}")
             finally:
