@@ -305,13 +305,16 @@ class Dialogue:
             result.asked_now = True
             return result
         reading = self.read(session, norm, u, text)
-        if reading.correction and understanding is None and session.facts.get("situation"):
-            # "pas mon frère mais mon ex-mari": the corrected situation is what follows "mais"
-            tail = _AFTER_BUT.split(text, maxsplit=1)
-            if len(tail) == 2 and len(normalize(tail[1]).split()) >= 2:
-                corrected = self.understander.understand(tail[1])
-                if corrected.situations and corrected.situations[0][0] != "autre":
-                    u.situations = corrected.situations
+        tail = _AFTER_BUT.split(text, maxsplit=1) if reading.correction and understanding is None else []
+        if len(tail) == 2 and normalize(tail[1]):
+            # "pas mon frère mais mon ex-mari", "pas Laon mais Chauny": the correction is what follows "mais"
+            corrected = self.understander.understand(tail[1])
+            if (session.facts.get("situation") and len(normalize(tail[1]).split()) >= 2 and corrected.situations
+                    and corrected.situations[0][0] != "autre"):
+                u.situations = corrected.situations
+            if corrected.commune or corrected.commune_candidates or corrected.out_of_area:
+                u.commune, u.commune_candidates = corrected.commune, corrected.commune_candidates
+                u.out_of_area = corrected.out_of_area
         was_danger = session.facts.get("danger")
         if reading.safe is not None:  # said in words: it wins over a "non" that starts the answer
             self._set(session, "danger", not reading.safe, "answer" if session.pending == "danger" else "text")
@@ -495,7 +498,7 @@ class Dialogue:
             elif clear == code and score >= EVIDENT:
                 score = max(score, CONFIDENT)
             session.evidence = {c: round(min(s, 1.0), 3) for c, s in scores.items()}
-            session.facts["cues"] = sorted(seen)
+            session.facts["cues"] = sorted(seen)  # kept: a later refinement is read against the story
             if code == "autre" and not asked and score < CONFIDENT:
                 return
             if (asked and len(reading.norm.split()) <= 2 and session.repeats == 0 and clear != code
@@ -504,7 +507,6 @@ class Dialogue:
             if score >= CONFIDENT or asked:
                 self._set(session, "situation", code, "answer" if asked else "text")
                 session.evidence = {}
-                session.facts["cues"] = sorted(seen)  # kept: a later refinement is read against the story
             return
         if code == current or code == "autre":
             return  # "autre" never replaces a specific situation
@@ -598,7 +600,7 @@ class Dialogue:
                 # a "je" in a message that tells nothing of what happens ("je sais pas par où
                 # commencer") does not make the writer the victim: a guess, that the story replaces
                 # and a role guessed from whom the writer speaks of ("c'est mon copain") is a guess too
-                told = explicit or (bool(cues_of(reading.norm)) and not getattr(u, "role_guessed", False))
+                told = explicit or (bool(cues_of(reading.norm)) and not u.role_guessed)
                 source = "answer" if session.pending == "role" else ("text" if told else "inference")
                 self._set(session, "role", role, source)
         relative = self._relative(reading.norm)
@@ -621,38 +623,37 @@ class Dialogue:
     # -- what comes next ------------------------------------------------------------------
     def missing(self, session: Session) -> str | None:
         """The next fact to ask, or None when the plan can be given."""
-        facts = session.facts
-        situation = facts.get("situation")
-        if situation is None and "situation" not in session.skipped:
+        if session.facts.get("situation") is None and "situation" not in session.skipped:
             return "situation"
-        needed = self.spec.needs.get(situation, ["commune"]) if situation else ["commune"]
-        needed = [f for f in needed if f not in self.spec.not_asked.get(facts.get("role"), ())]
-        for fact in self.spec.order:
-            if fact in needed and fact not in facts and fact not in session.skipped:
-                if fact in self.spec.after_plan and not self.decides(session, fact):
-                    continue  # asked after the plan (see after_plan_fact)
-                return fact
+        for fact in self._unknown(session):
+            if fact in self.spec.after_plan and not self.decides(session, fact):
+                continue  # asked after the plan (see after_plan_fact)
+            return fact
         return None
 
+    def _unknown(self, session: Session) -> list[str]:
+        """The facts the situation needs that are not known, skipped, or never asked of the role, in order."""
+        facts = session.facts
+        situation = facts.get("situation")
+        needed = self.spec.needs.get(situation, ["commune"]) if situation else ["commune"]
+        never = self.spec.not_asked.get(facts.get("role"), ())
+        return [f for f in self.spec.order
+                if f in needed and f not in never and f not in facts and f not in session.skipped]
+
     def decides(self, session: Session, fact: str) -> bool:
-        """Whether an answer to `fact` can change who to contact: the plan is computed
-        with the value of each of the question's buttons."""
-        values = {json.loads(m.group(2))[fact] for b in self.spec.facts[fact].get("buttons") or ()
-                  if (m := PAYLOAD.match(b["payload"])) and m.group(2) and fact in json.loads(m.group(2))}
-        # the rules' contacts only (no plan, no contact cards): a few microseconds each
+        """Whether an answer to `fact` can change who to contact: the rules are evaluated
+        with the value of each of the question's buttons (contacts only: no plan, no cards)."""
+        values = set()
+        for b in self.spec.facts[fact].get("buttons") or ():
+            m = PAYLOAD.match(b["payload"])
+            values |= {json.loads(m.group(2)).get(fact)} if m and m.group(2) else set()
         plans = {tuple(r.service_id for r in self.orienter.evaluate(self.request(session, **{fact: v})).recommendations)
-                 for v in values}
+                 for v in values - {None}}
         return len(plans) > 1
 
     def after_plan_fact(self, session: Session) -> str | None:
-        """A fact the situation needs that was left for after the plan, not asked yet."""
-        facts = session.facts
-        needed = self.spec.needs.get(facts.get("situation"), ()) if facts.get("situation") else ()
-        for fact in self.spec.after_plan:
-            if (fact in needed and fact not in facts and fact not in session.skipped
-                    and fact not in self.spec.not_asked.get(facts.get("role"), ())):
-                return fact
-        return None
+        """A fact left for after the plan (see `missing`), not asked yet."""
+        return next((f for f in self._unknown(session) if f in self.spec.after_plan), None)
 
     def next_messages(self, session: Session, before: dict, force_ask: bool = False, plain: bool = False) -> list[dict]:
         """The next question, or the plan when nothing is missing."""

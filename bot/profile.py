@@ -176,10 +176,7 @@ class _Loader:
             raise self.fail("missing pattern", rule_id)
         if not isinstance(note, str) or not note.strip():
             raise self.fail("missing note", rule_id)
-        try:
-            regex = re.compile(_space_anchored(self.expand(pattern, rule_id, ())))
-        except re.error as exc:
-            raise self.fail(f"invalid regular expression: {exc}", rule_id) from exc
+        regex = self.compile(pattern, rule_id, "")
         tier, scope = entry.get("tier", 0), entry.get("scope", "any")
         weak, negatable = entry.get("weak", False), entry.get("negatable", True)
         if "tier" in extra and (not isinstance(tier, int) or tier < 1):
@@ -192,11 +189,14 @@ class _Loader:
         if unless is not None:
             if not isinstance(unless, str) or not unless.strip():
                 raise self.fail("unless must be a pattern", rule_id)
-            try:
-                unless = re.compile(_space_anchored(self.expand(unless, rule_id, ())))
-            except re.error as exc:
-                raise self.fail(f"invalid regular expression in unless: {exc}", rule_id) from exc
+            unless = self.compile(unless, rule_id, " in unless")
         return Rule(rule_id, value, regex, note.strip(), tier, scope, weak, negatable, unless)
+
+    def compile(self, pattern: str, rule_id: str, where: str) -> re.Pattern[str]:
+        try:
+            return re.compile(_space_anchored(self.expand(pattern, rule_id, ())))
+        except re.error as exc:
+            raise self.fail(f"invalid regular expression{where}: {exc}", rule_id) from exc
 
     def expand(self, pattern: str, rule_id: str, stack: tuple[str, ...]) -> str:
         def replace(match: re.Match[str]) -> str:

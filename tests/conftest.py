@@ -195,6 +195,24 @@ def redis_url(tmp_path_factory):
     proc.wait(timeout=10)
 
 
+# -- conversation helpers (whole conversations through `Dialogue.handle`) ---------------------
+def talk(dialogue, messages, sender):
+    """Every reply to the messages, in order, in one conversation."""
+    replies = []
+    for m in messages:
+        replies += dialogue.handle(sender, m)
+    return replies
+
+
+def texts(replies) -> str:
+    return " ".join(r.get("text", "") for r in replies)
+
+
+def asks(replies) -> list[str]:
+    """The facts the replies ask for."""
+    return [r["custom"]["asks"] for r in replies if "asks" in r.get("custom", {})]
+
+
 def contract(name: str):
     """A validator for one of the shared contract schemas (`webhook`, `orientation`,
     `understand`, `contact`), with their cross-references; skips when they are absent."""

@@ -8,22 +8,8 @@ import textwrap
 import pytest
 
 from bot.profile import extract_profile
+from conftest import asks, talk, texts
 from rules import RULES_DIR, Orienter, Request
-
-
-def talk(dialogue, messages, sender):
-    replies = []
-    for m in messages:
-        replies += dialogue.handle(sender, m)
-    return replies
-
-
-def texts(replies):
-    return " ".join(r.get("text", "") for r in replies)
-
-
-def asks(replies):
-    return [r["custom"]["asks"] for r in replies if "asks" in r.get("custom", {})]
 
 
 def plan_ids(replies):

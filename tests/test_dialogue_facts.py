@@ -5,13 +5,7 @@ import pytest
 
 from bot.sessions import Session
 from bot.understand import Understanding
-
-
-def talk(dialogue, messages, sender):
-    replies = []
-    for m in messages:
-        replies += dialogue.handle(sender, m)
-    return replies
+from conftest import asks, talk, texts
 
 
 def facts(dialogue, sender):
@@ -20,14 +14,6 @@ def facts(dialogue, sender):
 
 def sources(dialogue, sender):
     return dialogue.store.get(sender).sources
-
-
-def texts(replies):
-    return " ".join(r.get("text", "") for r in replies)
-
-
-def asks(replies):
-    return [r["custom"]["asks"] for r in replies if "asks" in r.get("custom", {})]
 
 
 def ids(replies):
